@@ -1,0 +1,31 @@
+"""
+sunpy_sr: 4x super-resolution of SDO/HMI line-of-sight magnetograms with deep networks.
+
+>>> import sunpy_sr
+>>> sr_map = sunpy_sr.superresolve(hmi_map, method="rcan")  # doctest: +SKIP
+"""
+from sunpy_sr.version import version as __version__
+
+from sunpy_sr import metrics  # noqa: E402
+from sunpy_sr.degrade import degrade  # noqa: E402
+from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning, SunpySRWarning, WeightsError  # noqa: E402
+from sunpy_sr.methods import available_methods, register_method  # noqa: E402
+from sunpy_sr.superresolve import superresolve  # noqa: E402
+
+
+def compare_maps(*args, **kwargs):
+    """Compare a super-resolved map with a reference (see `sunpy_sr.compare.compare_maps`)."""
+    from sunpy_sr.compare import compare_maps as _compare_maps
+    return _compare_maps(*args, **kwargs)
+
+
+__citation__ = """@ARTICLE{2020ApJ...897L..32R,
+  author = {Rahman, Sumiaya and Moon, Yong-Jae and Park, Eunsu and Siddique, Ashraf and
+            Cho, Il-Hyun and Lim, Daye},
+  title = "{Super-resolution of SDO/HMI Magnetograms Using Novel Deep Learning Methods}",
+  journal = {ApJL}, year = 2020, volume = 897, number = 2, eid = {L32},
+  doi = {10.3847/2041-8213/ab9d79}}"""
+
+__all__ = ["superresolve", "degrade", "compare_maps", "metrics", "available_methods",
+           "register_method", "SunpySRError", "SunpySRWarning", "SunpySRUserWarning",
+           "WeightsError", "__version__", "__citation__"]

@@ -1,0 +1,1 @@
+"""Data shipped with sunpy_sr (see `sunpy_sr.data.sample`)."""

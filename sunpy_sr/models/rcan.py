@@ -1,0 +1,155 @@
+"""
+RCAN: residual channel attention network for one signed channel (a LOS magnetogram).
+
+After Zhang et al. (2018, ECCV, "Image Super-Resolution Using Very Deep Residual
+Channel Attention Networks"), as used by Rahman et al. (2020, ApJL 897, L32):
+a shallow 3x3 convolution, residual groups of residual channel-attention blocks
+(conv-ReLU-conv, then channel attention with reduction ``r``), a short skip around
+every group and a long skip around the body, and sub-pixel (PixelShuffle)
+upsampling 2x then 2x. Differences from the RGB original, all deliberate:
+
+* one input channel, no RGB mean shift; the field is divided by a fixed
+  ``field_scale`` (G) at the input and multiplied back at the output;
+* the channel-attention statistic is a local mean over ``ca_window`` x
+  ``ca_window`` pixels instead of a global mean (``ca_window=None`` restores the
+  global mean). A global mean depends on the whole image, so a tile would not
+  see the statistic the whole map sees; a local window gives a finite receptive
+  field (:meth:`RCAN.receptive_radius`) and makes tiled inference exact;
+* the upsampler width ``up_feats`` may be smaller than ``n_feats`` (its second
+  convolution runs at 2x resolution, where it costs 4x as much per pixel);
+* the output is bicubic-free: the network predicts the field directly, but a
+  global skip adds the nearest-neighbour upsampled input so that it learns the
+  residual (``global_skip=True``).
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["RCAN", "ChannelAttention", "RCAB", "ResidualGroup"]
+
+
+class ChannelAttention(nn.Module):
+    """Squeeze-and-excitation style channel attention with a local or global mean."""
+
+    def __init__(self, n_feats, reduction, window):
+        super().__init__()
+        self.window = window
+        hidden = max(1, n_feats // reduction)
+        self.fc = nn.Sequential(nn.Conv2d(n_feats, hidden, 1), nn.ReLU(inplace=True),
+                                nn.Conv2d(hidden, n_feats, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        if self.window is None:
+            s = x.mean(dim=(2, 3), keepdim=True)
+        elif self.window == 1:
+            s = x
+        else:
+            s = F.avg_pool2d(x, self.window, stride=1, padding=self.window // 2,
+                             count_include_pad=False)
+        return x * self.fc(s)
+
+    def receptive_radius(self):
+        return float("inf") if self.window is None else (self.window - 1) // 2
+
+
+class RCAB(nn.Module):
+    """Residual channel attention block: x + CA(conv(relu(conv(x))))."""
+
+    def __init__(self, n_feats, reduction, window):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(n_feats, n_feats, 3, padding=1), nn.ReLU(inplace=True),
+                                  nn.Conv2d(n_feats, n_feats, 3, padding=1))
+        self.ca = ChannelAttention(n_feats, reduction, window)
+
+    def forward(self, x):
+        return x + self.ca(self.body(x))
+
+    def receptive_radius(self):
+        return 2 + self.ca.receptive_radius()
+
+
+class ResidualGroup(nn.Module):
+    """``n_blocks`` RCABs and a 3x3 convolution, with a short skip."""
+
+    def __init__(self, n_feats, n_blocks, reduction, window):
+        super().__init__()
+        self.blocks = nn.Sequential(*[RCAB(n_feats, reduction, window) for _ in range(n_blocks)])
+        self.conv = nn.Conv2d(n_feats, n_feats, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv(self.blocks(x))
+
+    def receptive_radius(self):
+        return sum(b.receptive_radius() for b in self.blocks) + 1
+
+
+class RCAN(nn.Module):
+    """
+    Residual channel attention network, ``scale`` in {2, 4}, one signed channel.
+
+    Parameters
+    ----------
+    n_groups, n_blocks, n_feats, reduction : int
+        Residual groups, RCABs per group, feature channels, attention reduction.
+    scale : int
+        Upsampling factor (a power of 2); PixelShuffle 2x stages.
+    ca_window : int or None
+        Window (LR pixels, odd) of the channel-attention mean; None = global.
+    up_feats : int or None
+        Channels in the upsampler (default ``n_feats``).
+    field_scale : float
+        Gauss per network unit at input and output.
+    global_skip : bool
+        Add the nearest-neighbour upsampled input to the output.
+    """
+
+    def __init__(self, n_groups=10, n_blocks=20, n_feats=64, reduction=16, scale=4,
+                 ca_window=None, up_feats=None, field_scale=1000.0, global_skip=True):
+        super().__init__()
+        if scale < 2 or scale & (scale - 1):
+            raise ValueError(f"scale must be a power of 2, got {scale}")
+        if ca_window is not None and (ca_window < 1 or ca_window % 2 == 0):
+            raise ValueError(f"ca_window must be a positive odd integer or None, got {ca_window}")
+        up_feats = up_feats or n_feats
+        self.scale = scale
+        self.field_scale = float(field_scale)
+        self.global_skip = global_skip
+        self.head = nn.Conv2d(1, n_feats, 3, padding=1)
+        self.body = nn.Sequential(*[ResidualGroup(n_feats, n_blocks, reduction, ca_window)
+                                    for _ in range(n_groups)])
+        self.body_conv = nn.Conv2d(n_feats, n_feats, 3, padding=1)
+        stages, c_in = [], n_feats
+        for _ in range(scale.bit_length() - 2 + 1):
+            stages += [nn.Conv2d(c_in, 4 * up_feats, 3, padding=1), nn.PixelShuffle(2)]
+            c_in = up_feats
+        self.upsample = nn.Sequential(*stages)
+        self.tail = nn.Conv2d(up_feats, 1, 3, padding=1)
+
+    def forward(self, x):
+        """``x``: (N, 1, H, W) field in gauss -> (N, 1, scale*H, scale*W) in gauss."""
+        z = x / self.field_scale
+        h = self.head(z)
+        h = h + self.body_conv(self.body(h))
+        out = self.tail(self.upsample(h))
+        if self.global_skip:
+            out = out + F.interpolate(z, scale_factor=self.scale, mode="nearest")
+        return out * self.field_scale
+
+    def receptive_radius(self):
+        """
+        Radius (LR pixels) beyond which an input pixel cannot change an output pixel.
+
+        Computed from the layers: one pixel per 3x3 convolution at LR, half the
+        attention window per RCAB, and the upsampler's convolutions at 2x, 4x...
+        resolution (1/2, 1/4 ... LR pixel each), rounded up, plus one pixel for the
+        sub-pixel phase of the output.
+        """
+        r = 1 + sum(g.receptive_radius() for g in self.body) + 1
+        frac, res = 0.0, 1
+        for m in self.upsample:
+            if isinstance(m, nn.Conv2d):
+                frac += 1 / res
+            elif isinstance(m, nn.PixelShuffle):
+                res *= 2
+        frac += 1 / res  # tail
+        return int(r + -(-frac // 1)) + 1

@@ -1,0 +1,43 @@
+"""
+The architecture registry: named presets rebuilt from a small config dict.
+
+A weight file stores a state_dict and, beside it, the preset name and the exact
+keyword arguments, so that :func:`build_model` can rebuild the network without
+pickled code (deepCR's pattern).
+"""
+from sunpy_sr.models.rcan import RCAN
+
+__all__ = ["ARCHITECTURES", "PRESETS", "build_model", "get_preset"]
+
+ARCHITECTURES = {"rcan": RCAN}
+
+#: Named configurations. ``rcan-paper`` is Rahman et al. (2020) / Zhang et al. (2018):
+#: 10 groups x 20 blocks x 64 features, reduction 16 (15.4 M parameters); meant for a GPU.
+PRESETS = {
+    "rcan-paper": {"arch": "rcan", "n_groups": 10, "n_blocks": 20, "n_feats": 64, "reduction": 16,
+                   "ca_window": 15, "up_feats": 64},
+    "rcan-medium": {"arch": "rcan", "n_groups": 4, "n_blocks": 6, "n_feats": 48, "reduction": 8,
+                    "ca_window": 5, "up_feats": 32},
+    "rcan-small": {"arch": "rcan", "n_groups": 3, "n_blocks": 5, "n_feats": 32, "reduction": 8,
+                   "ca_window": 5, "up_feats": 16},
+    "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
+                  "ca_window": 3, "up_feats": 4},
+}
+
+
+def get_preset(name):
+    """Return a copy of the config of preset ``name`` (ValueError listing presets if unknown)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {sorted(PRESETS)}")
+    return dict(PRESETS[name])
+
+
+def build_model(config):
+    """Build a network from a config dict with an ``"arch"`` key (or a preset name)."""
+    if isinstance(config, str):
+        config = get_preset(config)
+    config = dict(config)
+    arch = config.pop("arch", "rcan")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](**config)

@@ -1,0 +1,103 @@
+"""Input validation: is this a 2D line-of-sight magnetogram we can process?"""
+import warnings
+
+import astropy.units as u
+import numpy as np
+import sunpy.map
+
+from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+
+__all__ = ["as_float_array", "validate_input"]
+
+#: Units accepted for a LOS magnetogram (both are gauss in CGS).
+FIELD_UNITS = (u.G, u.Mx / u.cm**2)
+_NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "velocity",
+                          "linewidth", "depth", "euv", "stokes")
+
+
+def as_float_array(data):
+    """Return ``data`` as native-byte-order float32 (a copy; FITS arrays are big-endian)."""
+    return np.array(data, dtype=np.float32, order="C", copy=True)
+
+
+def _is_field_unit(unit):
+    if unit is None:
+        return False
+    try:
+        return unit.is_equivalent(u.G)
+    except (AttributeError, TypeError):
+        return False
+
+
+def validate_input(obj, *, min_size=1, assume_magnetogram=False):
+    """
+    Check that ``obj`` is a 2D LOS magnetogram (Map) or a 2D array.
+
+    Parameters
+    ----------
+    obj : `~sunpy.map.GenericMap` or `numpy.ndarray`
+        The input.
+    min_size : int
+        Smallest allowed number of pixels along either axis.
+    assume_magnetogram : bool
+        Skip the product and unit checks (the caller vouches that the data are a
+        LOS field in gauss).
+
+    Returns
+    -------
+    data : `numpy.ndarray`
+        float32, native byte order, a copy of the input data.
+
+    Raises
+    ------
+    TypeError
+        Neither a Map nor an array.
+    ValueError
+        Not two-dimensional, or smaller than ``min_size``.
+    SunpySRError
+        Not a magnetogram, unknown units, non-square pixels, or all NaN.
+    """
+    if isinstance(obj, sunpy.map.GenericMap):
+        data = np.asarray(obj.data)
+    elif isinstance(obj, np.ndarray):
+        data = obj
+    else:
+        raise TypeError(f"expected a sunpy.map.GenericMap or a 2D numpy array, got {type(obj).__name__}")
+    if data.ndim != 2:
+        raise ValueError(f"expected 2D data, got an array of shape {data.shape}")
+    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+        raise TypeError(f"expected real numeric data, got dtype {data.dtype}")
+    if min(data.shape) < min_size:
+        raise ValueError(f"input of shape {data.shape} is too small: this method needs at least "
+                         f"{min_size}x{min_size} pixels")
+    if isinstance(obj, sunpy.map.GenericMap):
+        _validate_map(obj, assume_magnetogram)
+    out = as_float_array(data)
+    if not np.isfinite(out).any():
+        raise SunpySRError("the input contains no finite values (all NaN or infinite)")
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def _validate_map(smap, assume_magnetogram):
+    meta = smap.meta
+    if not assume_magnetogram:
+        content = " ".join(str(meta.get(k, "")) for k in ("content", "measurement", "wave_str"))
+        measurement = str(getattr(smap, "measurement", "")).lower()
+        words = f"{content} {measurement}".lower()
+        if any(w in words for w in _NOT_MAGNETOGRAM_WORDS) or smap.instrument.upper().startswith("AIA"):
+            raise SunpySRError(
+                f"{smap.name!r} does not look like a LOS magnetogram (CONTENT/measurement: "
+                f"{words.strip()!r}); pass assume_magnetogram=True to process it anyway")
+        unit = smap.unit
+        if not _is_field_unit(unit):
+            raise SunpySRError(
+                f"unknown or unsupported data unit {meta.get('bunit')!r}: a LOS magnetogram in G or "
+                f"Mx/cm^2 is expected; pass assume_magnetogram=True if the data are in gauss")
+        if "HMI" not in str(smap.instrument).upper():
+            warnings.warn(f"the networks were trained on SDO/HMI; this map is from "
+                          f"{smap.observatory} {smap.instrument}", SunpySRUserWarning, stacklevel=4)
+    sx, sy = smap.scale
+    sx, sy = sx.value, sy.value
+    if not np.isclose(abs(sx), abs(sy), rtol=1e-3):
+        raise SunpySRError(f"pixels are not square ({sx} x {sy}); resample the map first")
