@@ -189,8 +189,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("sunpy-sr: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # one clear line, no traceback
-        print(f"sunpy-sr: error: {e}", file=sys.stderr)
+    except Exception as e:  # one clear line, no traceback (sunpy's messages span several lines)
+        print(f"sunpy-sr: error: {' '.join(str(e).split()) or type(e).__name__}", file=sys.stderr)
         return 1
     return 0
 

@@ -116,6 +116,9 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
     ----------
     Rahman, S. et al. 2020, ApJL 897, L32, doi:10.3847/2041-8213/ab9d79
     """
+    if int(factor) != factor or factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    factor = int(factor)
     data = validate_input(smap, min_size=factor, assume_magnetogram=True)
     ny, nx = (data.shape[0] // factor) * factor, (data.shape[1] // factor) * factor
     if (ny, nx) != data.shape:

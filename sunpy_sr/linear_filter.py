@@ -108,7 +108,7 @@ def load_linear_filter(path=None):
     if not path.exists():
         raise WeightsError(f"linear filter file {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             coef, scale = z["coef"], int(z["scale"])
     except Exception as e:
         raise WeightsError(f"cannot read linear filter {path}: {e}") from None

@@ -10,10 +10,12 @@ The way a map travels::
         -> smap._new_instance(data, meta, plot_settings)
 """
 import os
+import warnings
 
 import numpy as np
 import sunpy.map
 
+from sunpy_sr.exceptions import SunpySRUserWarning
 from sunpy_sr.header import add_provenance, rescale_meta
 from sunpy_sr.methods import available_methods, get_method
 from sunpy_sr.tiling import run_tiled
@@ -47,7 +49,8 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     progress : bool
         Show a progress bar over tiles.
     threads : int, optional
-        Number of torch threads (default: all cores).
+        Sets the number of torch threads (`torch.set_num_threads`, a process-wide
+        setting); by default torch's own choice (one per physical core) is kept.
     assume_magnetogram : bool
         Skip the product and unit checks.
     out : `numpy.ndarray`, optional
@@ -89,10 +92,16 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     """
     m = get_method(method)
     data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)
-    if threads is not None or m.is_network:
+    if threads is not None:
         import torch
-        torch.set_num_threads(int(threads or os.cpu_count() or 1))
+        torch.set_num_threads(int(threads))
     func, radius = m.build(**options)
+    if radius == float("inf"):
+        if tile_size is not None and max(data.shape) > tile_size:
+            warnings.warn(f"{method}: global channel attention has an unbounded receptive field, "
+                          "so the map is processed in one piece (no tiling)", SunpySRUserWarning,
+                          stacklevel=2)
+        tile_size, radius = None, 0
     nan = np.isnan(data)
     data[nan] = FILL_VALUE
     result = run_tiled(func, data, scale=m.scale, pad=int(radius), tile=tile_size,

@@ -142,9 +142,12 @@ class RCAN(nn.Module):
         Computed from the layers: one pixel per 3x3 convolution at LR, half the
         attention window per RCAB, and the upsampler's convolutions at 2x, 4x...
         resolution (1/2, 1/4 ... LR pixel each), rounded up, plus one pixel for the
-        sub-pixel phase of the output.
+        sub-pixel phase of the output. Infinite with global channel attention
+        (``ca_window=None``), whose statistic depends on the whole image.
         """
         r = 1 + sum(g.receptive_radius() for g in self.body) + 1
+        if r == float("inf"):
+            return r
         frac, res = 0.0, 1
         for m in self.upsample:
             if isinstance(m, nn.Conv2d):

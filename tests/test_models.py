@@ -1,0 +1,79 @@
+"""Network architectures: shapes, parameter counts per preset, receptive field."""
+import numpy as np
+import pytest
+import torch
+
+from sunpy_sr.models import PRESETS, build_model, get_preset
+from sunpy_sr.models.rcan import RCAN
+
+#: Parameter counts per preset (a change of architecture must change these on purpose).
+PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-small": 347_053, "rcan-tiny": 4_255}
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_parameter_count(name):
+    model = build_model(name)
+    assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
+
+
+def test_paper_preset_is_the_paper_configuration():
+    cfg = get_preset("rcan-paper")
+    assert (cfg["n_groups"], cfg["n_blocks"], cfg["n_feats"], cfg["reduction"]) == (10, 20, 64, 16)
+
+
+@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small"])
+def test_output_shape_and_dtype(name):
+    model = build_model(name).eval()
+    with torch.inference_mode():
+        y = model(torch.zeros(2, 1, 12, 20))
+    assert y.shape == (2, 1, 48, 80)
+    assert y.dtype == torch.float32
+
+
+def test_global_skip_is_nearest_neighbour_upsampling():
+    model = RCAN(n_groups=1, n_blocks=1, n_feats=4, reduction=2, ca_window=3, up_feats=4)
+    for p in model.tail.parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.randn(1, 1, 6, 7) * 300
+    with torch.inference_mode():
+        y = model(x)
+    expected = x.repeat_interleave(4, dim=2).repeat_interleave(4, dim=3)
+    torch.testing.assert_close(y, expected, rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small"])
+def test_receptive_radius_bounds_the_influence(name):
+    torch.manual_seed(0)
+    model = build_model(name).eval()
+    r = model.receptive_radius()
+    n = 2 * r + 21
+    x = torch.randn(1, 1, n, n) * 200
+    x2 = x.clone()
+    c = n // 2
+    x2[0, 0, c, c] += 1000
+    with torch.inference_mode():
+        d = (model(x2) - model(x)).abs()[0, 0].numpy()
+    rows, cols = np.nonzero(d)
+    # every changed output pixel lies within r LR pixels of the perturbed one
+    assert rows.size > 0
+    lr_rows, lr_cols = (rows + 0.5) / 4 - 0.5, (cols + 0.5) / 4 - 0.5
+    assert np.abs(lr_rows - c).max() <= r
+    assert np.abs(lr_cols - c).max() <= r
+    # and the bound is not wildly loose for the small network (within 2x of what is measured)
+    assert np.abs(lr_rows - c).max() > r / 2 - 2
+
+
+def test_global_attention_has_no_finite_radius():
+    model = RCAN(n_groups=1, n_blocks=1, n_feats=4, reduction=2, ca_window=None)
+    assert model.receptive_radius() == float("inf")
+
+
+def test_bad_configurations():
+    with pytest.raises(ValueError, match="power of 2"):
+        RCAN(scale=3)
+    with pytest.raises(ValueError, match="odd"):
+        RCAN(ca_window=4)
+    with pytest.raises(ValueError, match="unknown preset"):
+        get_preset("rcan-huge")
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_model({"arch": "srgan"})

@@ -1,0 +1,121 @@
+"""Weight files: bundled load, hash check, corrupt and mismatched files, user weights."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+import sunpy_sr
+from sunpy_sr.exceptions import WeightsError
+from sunpy_sr.linear_filter import LINEAR_WEIGHTS, load_linear_filter
+from sunpy_sr.weights import export_weights, load_network, sha256, weights_path
+
+
+def test_bundled_weights_load_and_match_metadata():
+    model, meta = load_network()
+    assert meta["sha256"] == sha256(weights_path("rcan"))
+    assert meta["model_config"]["arch"] == "rcan"
+    assert not model.training
+    assert weights_path("rcan").stat().st_size < 1_000_000
+
+
+@pytest.fixture
+def weight_copy(tmp_path):
+    src = weights_path("rcan")
+    dst = tmp_path / "w.pt"
+    shutil.copy(src, dst)
+    shutil.copy(src.with_suffix(".json"), tmp_path / "w.json")
+    return dst
+
+
+def test_user_weights_give_the_same_result(weight_copy, sample_map):
+    crop = sample_map.data[:32, :32].astype(np.float32)
+    a = sunpy_sr.superresolve(crop, method="rcan")
+    b = sunpy_sr.superresolve(crop, method="rcan", weights=weight_copy)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_corrupt_file_is_a_clear_error(weight_copy):
+    raw = bytearray(weight_copy.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    weight_copy.write_bytes(bytes(raw))
+    with pytest.raises(WeightsError, match="SHA-256"):
+        load_network(weight_copy)
+    with pytest.raises(WeightsError, match="SHA-256"):
+        sunpy_sr.superresolve(np.ones((16, 16), np.float32), method="rcan", weights=weight_copy)
+
+
+def test_truncated_file_with_updated_hash_is_a_clear_error(weight_copy):
+    weight_copy.write_bytes(weight_copy.read_bytes()[:1000])
+    meta_path = weight_copy.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["sha256"] = sha256(weight_copy)
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="cannot read"):
+        load_network(weight_copy)
+
+
+def test_mismatched_architecture_is_a_clear_error(weight_copy):
+    meta_path = weight_copy.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["model_config"]["n_feats"] = 16
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="do not match"):
+        load_network(weight_copy)
+
+
+def test_unknown_architecture_is_a_clear_error(weight_copy):
+    meta_path = weight_copy.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["model_config"]["arch"] = "unet"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="cannot build"):
+        load_network(weight_copy)
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(WeightsError, match="does not exist"):
+        load_network(tmp_path / "nope.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="neither"):
+        load_network(junk)
+
+
+def test_export_roundtrip_fp16(tmp_path):
+    from sunpy_sr.models import build_model
+    model = build_model("rcan-tiny")
+    ck = {"model": model.state_dict(), "model_config": {"arch": "rcan", **{k: v for k, v in
+          __import__("sunpy_sr.models.registry", fromlist=["x"]).get_preset("rcan-tiny").items()
+          if k != "arch"}}, "iteration": 3}
+    out = export_weights(ck, tmp_path / "tiny.pt", trained_on="nothing")
+    loaded, meta = load_network(out)
+    assert meta["iterations"] == 3 and meta["storage"] == "float16" and meta["trained_on"] == "nothing"
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[k], v.half().float())
+
+
+def test_training_checkpoint_is_accepted(tmp_path):
+    from sunpy_sr.models import build_model
+    from sunpy_sr.models.registry import get_preset
+    model = build_model("rcan-tiny")
+    torch.save({"model": model.state_dict(), "model_config": get_preset("rcan-tiny")},
+               tmp_path / "checkpoint.pt")
+    loaded, meta = load_network(tmp_path / "checkpoint.pt")
+    assert meta["source"] == "checkpoint"
+    assert sum(p.numel() for p in loaded.parameters()) == 4255
+
+
+def test_linear_filter_bundled_and_corrupt(tmp_path):
+    filt = load_linear_filter()
+    assert filt.coef.shape == (4, 4, 7, 7)
+    # a linear 4x filter fitted on real pairs reproduces a constant field (rows sum to ~1)
+    np.testing.assert_allclose(filt.coef.sum(axis=(2, 3)), 1.0, atol=0.02)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(LINEAR_WEIGHTS.read_bytes()[:200])
+    with pytest.raises(WeightsError):
+        load_linear_filter(bad)
+    np.savez(tmp_path / "shape.npz", coef=np.zeros((4, 4, 6, 6)), scale=4)
+    with pytest.raises(WeightsError, match="not a valid filter"):
+        load_linear_filter(tmp_path / "shape.npz")
