@@ -26,6 +26,8 @@ __all__ = ["main"]
 
 def _write_map_atomic(smap, out):
     out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"output folder {out.parent} does not exist")
     tmp = out.with_name(f".{out.name}.partial.fits")
     try:
         smap.save(tmp, overwrite=True, filetype="fits")

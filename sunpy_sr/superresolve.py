@@ -22,7 +22,7 @@ from sunpy_sr.tiling import run_tiled
 from sunpy_sr.validation import validate_input
 from sunpy_sr.version import version
 
-__all__ = ["superresolve", "DEFAULT_METHOD", "FILL_VALUE"]
+__all__ = ["superresolve", "restore_nan", "DEFAULT_METHOD", "FILL_VALUE"]
 
 DEFAULT_METHOD = "rcan"
 #: Field (G) put in place of NaN before a method runs; such pixels are NaN again after.
@@ -107,7 +107,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     result = run_tiled(func, data, scale=m.scale, pad=int(radius), tile=tile_size,
                        skip=nan if nan.any() else None, out=out, progress=progress)
     if nan.any():
-        result[np.repeat(np.repeat(nan, m.scale, axis=0), m.scale, axis=1)] = np.nan
+        restore_nan(result, nan, m.scale)
     if not isinstance(smap, sunpy.map.GenericMap):
         return result
     meta = rescale_meta(smap.meta, m.scale, result.shape)
@@ -121,6 +121,19 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     add_provenance(meta, history=f"sunpy_sr {version}: super-resolved {m.scale}x with {method}"
                                  + (f" ({model})" if model else ""), **keys)
     return smap._new_instance(result, meta, plot_settings=smap.plot_settings)
+
+
+def restore_nan(result, nan, scale):
+    """
+    Set to NaN, in place, every output pixel whose parent input pixel is NaN.
+
+    Works on a broadcast view (no ``scale**2``-times larger mask is built), so it
+    costs no memory beyond ``result`` itself, even for a 16384^2 full disk.
+    """
+    ny, nx = nan.shape
+    blocks = result.reshape(ny, scale, nx, scale)
+    np.copyto(blocks, np.float32(np.nan), where=np.broadcast_to(nan[:, None, :, None], blocks.shape))
+    return result
 
 
 superresolve.__doc__ = superresolve.__doc__.replace(

@@ -196,7 +196,8 @@ def test_not_a_fits_file_multiline_error_is_one_line(tmp_path, capsys):
     """sunpy's read error spans three lines; the CLI still prints one."""
     bad = tmp_path / "bad.fits"
     bad.write_text("not a FITS file\n")
-    status, _, err = run(["superresolve", str(bad), str(tmp_path / "out.fits"), "--method", "bicubic"], capsys)
+    status, _, err = run(["superresolve", str(bad), str(tmp_path / "out.fits"), "--method", "bicubic"],
+                         capsys)
     assert_one_line_error(status, err, f"Failed to read {bad}")
     assert files_in(tmp_path) == ["bad.fits"]
 

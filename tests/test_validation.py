@@ -3,6 +3,8 @@ Bad input to superresolve: the right exception class, and a message that names t
 
 Maps are built by hand here (their header is what is being tested); the data values do not matter.
 """
+import re
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -65,8 +67,7 @@ def test_list_error_names_the_type():
 
 @pytest.mark.parametrize("shape", [(4, 8, 8), (1, 16, 16), (16,), ()])
 def test_not_2d_is_value_error(shape):
-    with pytest.raises(ValueError, match=rf"expected 2D data, got an array of shape {shape!r}".replace("(", r"\(")
-                       .replace(")", r"\)")):
+    with pytest.raises(ValueError, match="expected 2D data, got an array of shape " + re.escape(repr(shape))):
         superresolve(np.zeros(shape, np.float32), method="bicubic")
 
 
@@ -78,7 +79,7 @@ def test_not_2d_is_value_error(shape):
     ("linear", 7, (6, 30)),
 ])
 def test_too_small_names_the_minimum(method, minimum, shape):
-    with pytest.raises(ValueError, match=rf"too small: this method needs at least {minimum}x{minimum} pixels"):
+    with pytest.raises(ValueError, match=f"too small: this method needs at least {minimum}x{minimum} pixels"):
         superresolve(np.ones(shape, np.float32), method=method)
 
 

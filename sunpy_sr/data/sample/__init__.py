@@ -15,7 +15,7 @@ import sunpy.map
 __all__ = ["HMI_ACTIVE_REGION", "HMI_LIMB", "hmi_active_region", "hmi_limb"]
 
 _HERE = Path(__file__).parent
-#: Path of a cutout near disk centre (about (-500", +300")) with plage and pores.
+#: Path of a cutout near disk centre (centred at about (+435", -301")) with plage and pores.
 HMI_ACTIVE_REGION = _HERE / "hmi_active_region.fits.gz"
 #: Path of a cutout across the west limb (15 % of the pixels are NaN, off the disk).
 HMI_LIMB = _HERE / "hmi_limb.fits.gz"

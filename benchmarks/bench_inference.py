@@ -1,0 +1,164 @@
+"""
+Inference speed and memory of every method on this machine (prints a table; no assertions).
+
+Measures, in one run:
+* the practical FLOP/s limit: a 4096^2 torch matmul in float32 (and bfloat16);
+* output Mpixel/s of every method on a real 1024^2 HMI crop (2016-07-07, disk centre);
+* full-disk wall time and peak RSS of ``superresolve`` on the real 4096^2 map, each method in
+  a fresh subprocess (so peak RSS is the method's own);
+* the network's achieved GFLOP/s (convolution MACs counted with forward hooks) against the matmul;
+* the ratio of every method's full-disk time to bicubic's;
+* bfloat16 autocast against float32 on the crop: speed and the RMSE change (G);
+* for every architecture preset: parameters and throughput on a 256^2 crop, with the full-disk
+  time extrapolated from it (presets without weights run with random weights: speed only).
+
+Usage::
+
+    python benchmarks/bench_inference.py [--shared ../shared] [--skip-fulldisk] [--presets]
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.simplefilter("ignore")
+ROOT = Path(__file__).resolve().parents[1]
+FULLDISK = "data/hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
+
+
+def matmul_gflops(dtype, n=4096, reps=3):
+    import torch
+    a = torch.randn(n, n, dtype=dtype)
+    a @ a
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ a
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
+
+
+def conv_macs_per_lr_pixel(model):
+    """Multiply-accumulates per LR input pixel, counted with hooks on a 32x32 input."""
+    import torch
+    macs = []
+
+    def hook(mod, inp, out):
+        k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+        macs.append(out.numel() * k)
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.inference_mode():
+        model(torch.zeros(1, 1, 32, 32))
+    for h in hs:
+        h.remove()
+    return sum(macs) / 32**2
+
+
+def throughput(method, crop, reps=1, **opts):
+    import sunpy_sr
+    sunpy_sr.superresolve(crop[:64, :64], method=method, **opts)  # warm-up, weights cached
+    t = time.perf_counter()
+    for _ in range(reps):
+        out = sunpy_sr.superresolve(crop, method=method, **opts)
+    dt = (time.perf_counter() - t) / reps
+    return out, dt
+
+
+def fulldisk_child(method, path, tile):
+    """Run in a subprocess: full-disk superresolve, print JSON with seconds and peak RSS."""
+    import sunpy.map
+
+    import sunpy_sr
+    m = sunpy.map.Map(path)
+    t = time.perf_counter()
+    sr = sunpy_sr.superresolve(m, method=method, tile_size=tile)
+    dt = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # GB (ru_maxrss in kB)
+    print(json.dumps({"method": method, "seconds": dt, "peak_rss_gb": rss,
+                      "nan_fraction": float(np.isnan(sr.data).mean())}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    p.add_argument("--skip-fulldisk", action="store_true")
+    p.add_argument("--presets", action="store_true", help="also time every architecture preset")
+    p.add_argument("--tile", type=int, default=512)
+    p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    path = Path(a.shared) / FULLDISK
+    if a.child:
+        return fulldisk_child(a.child[0], a.child[1], a.tile)
+
+    import sunpy.map
+    import torch
+
+    import sunpy_sr
+    from sunpy_sr.metrics import rmse
+    from sunpy_sr.weights import load_network
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
+    mm32, mm16 = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
+    print(f"matmul 4096^2: float32 {mm32:.0f} GFLOP/s, bfloat16 {mm16:.0f} GFLOP/s")
+    crop = np.asarray(sunpy.map.Map(path).data[1536:2560, 1536:2560], dtype=np.float32)
+
+    model, meta = load_network()
+    macs = conv_macs_per_lr_pixel(model)
+    print(f"rcan ({meta['model_config']}): {sum(p.numel() for p in model.parameters())} parameters, "
+          f"{2 * macs / 1e6:.3f} MFLOP per LR pixel, receptive radius {model.receptive_radius()} LR px")
+
+    rows = {}
+    print("\nreal 1024^2 crop (output 4096^2):")
+    for method in sunpy_sr.available_methods():
+        out, dt = throughput(method, crop)
+        rows[method] = out
+        extra = ""
+        if method == "rcan":
+            # FLOPs actually needed by the tiles (padding included) vs the matmul
+            pad, tile = model.receptive_radius(), 512
+            padded = sum((min(r + tile + pad, 1024) - max(r - pad, 0)) * (min(c + tile + pad, 1024) - max(c - pad, 0))
+                         for r in range(0, 1024, tile) for c in range(0, 1024, tile))
+            gf = 2 * macs * padded / dt / 1e9
+            extra = f"  achieved {gf:.0f} GFLOP/s = {100 * gf / mm32:.0f}% of the float32 matmul"
+        print(f"  {method:8s} {1024 * 1024 * 16 / dt / 1e6:7.2f} Mpx/s  ({dt:.2f} s){extra}")
+    bf_out, bf_dt = throughput("rcan", crop, dtype="bfloat16")
+    print(f"  rcan bf16 {1024 * 1024 * 16 / bf_dt / 1e6:6.2f} Mpx/s ({bf_dt:.2f} s); "
+          f"RMSE(bf16 - fp32) = {rmse(rows['rcan'], bf_out):.3f} G")
+
+    if a.presets:
+        from sunpy_sr.inference import network_runner
+        from sunpy_sr.models import PRESETS, build_model
+        print("\npresets (random weights, speed only), 256^2 LR crop, untiled:")
+        for name in PRESETS:
+            net = build_model(name).eval()
+            run = network_runner(net)
+            small = crop[:256, :256]
+            run(small[:32, :32])
+            t = time.perf_counter()
+            run(small)
+            dt = time.perf_counter() - t
+            disk_px = (~np.isnan(sunpy.map.Map(path).data)).sum()
+            r = net.receptive_radius()
+            overhead = ((512 + 2 * r) / 512) ** 2
+            print(f"  {name:12s} {sum(p.numel() for p in net.parameters()):>10d} params  "
+                  f"{256 * 256 * 16 / dt / 1e6:6.3f} Mpx/s  full disk ~{disk_px / (256 * 256) * dt * overhead / 60:6.1f} min"
+                  f" (radius {r}, tile overhead x{overhead:.2f})")
+
+    if not a.skip_fulldisk:
+        print(f"\nreal full disk {path.name} (4096^2 -> 16384^2), tile {a.tile}:")
+        times = {}
+        for method in sunpy_sr.available_methods():
+            res = subprocess.run([sys.executable, __file__, "--child", method, str(path), "--tile", str(a.tile)],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(res.stdout.strip().splitlines()[-1])
+            times[method] = r["seconds"]
+            print(f"  {method:8s} {r['seconds']:8.1f} s   peak RSS {r['peak_rss_gb']:.2f} GB   "
+                  f"x{r['seconds'] / times.get('bicubic', r['seconds']):.1f} bicubic")
+
+
+if __name__ == "__main__":
+    main()
