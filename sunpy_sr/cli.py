@@ -59,9 +59,25 @@ def _cmd_superresolve(a):
     opts = {"weights": a.weights} if a.weights else {}
     if a.device:
         opts["device"] = a.device
-    sr = sunpy_sr.superresolve(smap, method=a.method, tile_size=a.tile_size, progress=not a.quiet,
-                               threads=a.threads, **opts)
-    _write_map_atomic(sr, out)
+    buffer, buffer_path = None, None
+    if a.memmap:
+        import tempfile
+
+        import numpy as np
+        from sunpy_sr.methods import get_method
+        scale = get_method(a.method).scale
+        fd, buffer_path = tempfile.mkstemp(suffix=".sr.mmap", dir=Path(out).resolve().parent)
+        os.close(fd)
+        buffer = np.memmap(buffer_path, dtype=np.float32, mode="w+",
+                           shape=tuple(scale * n for n in smap.data.shape))
+    try:
+        sr = sunpy_sr.superresolve(smap, method=a.method, tile_size=a.tile_size, progress=not a.quiet,
+                                   threads=a.threads, out=buffer, **opts)
+        _write_map_atomic(sr, out)
+    finally:
+        if buffer_path is not None:
+            del buffer
+            os.unlink(buffer_path)
     print(f"wrote {out}: {sr.data.shape[1]}x{sr.data.shape[0]} px at {sr.scale[0]:.4f} ({a.method})")
 
 
@@ -135,6 +151,9 @@ def _parser():
     s.add_argument("--tile-size", type=int, default=512, help="tile size in input pixels (default 512)")
     s.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     s.add_argument("--device", help="cpu (default), cuda or mps")
+    s.add_argument("--memmap", action="store_true",
+                   help="keep the output in a memory-mapped file beside OUT while it is computed "
+                        "(for full disks on machines with little memory)")
     s.set_defaults(func=_cmd_superresolve)
 
     s = sub.add_parser("degrade", help="degrade a magnetogram (Gaussian + bilinear, or block mean)")

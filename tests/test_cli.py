@@ -86,6 +86,15 @@ def test_superresolve_file_round_trip(tmp_path, capsys):
     assert back.meta["crpix1"] == pytest.approx(4 * lr.meta["crpix1"] - 1.5, rel=1e-12)
 
 
+def test_superresolve_memmap_output(tmp_path, capsys, sr_sample_in_memory):
+    out = tmp_path / "sr.fits"
+    status, stdout, err = run(["superresolve", "--sample", str(out), "--method", "bicubic",
+                               "--memmap", "--tile-size", "100"], capsys)
+    assert status == 0, err
+    assert files_in(tmp_path) == ["sr.fits"]  # the memory-mapped buffer is removed
+    np.testing.assert_array_equal(sunpy.map.Map(out).data, sr_sample_in_memory.data)
+
+
 @pytest.mark.parametrize("method, factor", [("gaussian-bilinear", 4), ("bin", 2)])
 def test_degrade(tmp_path, capsys, method, factor):
     out = tmp_path / "lr.fits"
