@@ -47,8 +47,14 @@ def network_runner(model, *, device="cpu", dtype="float32"):
     def run(a):
         x = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None].to(dev)
         x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
-                                                    enabled=dtype == "bfloat16"):
-            y = net(x)
+        # Trained ReLU/sigmoid networks produce denormal floats, which x86 CPUs process up to
+        # 4x slower; flushing them to zero changes results by < 1e-30 G (restored afterwards).
+        torch.set_flush_denormal(True)
+        try:
+            with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
+                                                        enabled=dtype == "bfloat16"):
+                y = net(x)
+        finally:
+            torch.set_flush_denormal(False)
         return y[0, 0].float().cpu().numpy()
     return run

@@ -181,6 +181,7 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
                       "config": asdict(config), "model_config": config.model_config()}, ckpt_path)
 
     model.train()
+    torch.set_flush_denormal(True)  # denormal floats slow x86 CPUs several-fold
     end = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
     bar = tqdm(range(start, end), initial=start, total=config.iterations, disable=not progress,
                desc="train", unit="it")
@@ -208,6 +209,7 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
             running, n_running = 0.0, 0
         if done % config.checkpoint_every == 0:
             checkpoint(done)
+    torch.set_flush_denormal(False)
     checkpoint(end)
     if log:
         _write_log(log, out_dir / "log.csv")

@@ -13,6 +13,11 @@ import sunpy_sr
 from sunpy_sr.degrade import degrade_array
 from sunpy_sr.metrics import psnr
 
+# Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.34 linear, 47.06 rcan;
+# SHARP 377 crop 40.16 bicubic, 41.39 linear, 41.94 rcan.
+RCAN_GAIN_SAMPLE = 1.0
+RCAN_GAIN_SHARP = 1.2
+
 
 def _scores(hr):
     hr = np.clip(hr.astype(np.float32), -2000, 2000)

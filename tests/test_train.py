@@ -141,7 +141,8 @@ def test_cli_train_export_and_use(tmp_path, sample_map, capsys):
     assert main(["--quiet", "train", "rcan", "--data", str(data), "--out", str(out),
                  "--config", str(tmp_path / "run.json")]) == 0
     files = json.loads((out / "files.json").read_text())
-    assert files["train_pairs"] == 4 and files["val_pairs"] == 0
+    # the crop grid is centred on the disk centre: one 128-px crop falls wholly inside the cutout
+    assert files["train_pairs"] == 1 and files["val_pairs"] == 0
     assert main(["export-weights", str(out / "checkpoint.pt"), str(tmp_path / "mine.pt")]) == 0
     meta = json.loads((tmp_path / "mine.json").read_text())
     assert meta["iterations"] == 4 and meta["model_config"]["n_feats"] == 8
