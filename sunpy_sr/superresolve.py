@@ -73,9 +73,10 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     Notes
     -----
     A level-1 HMI map (``CROTA2`` about 180 degrees) is super-resolved on its
-    native grid, without interpolation: the network is equivariant to the
-    180-degree rotation by training augmentation, and the header's rotation
-    carries over unchanged, so the output WCS is exact.
+    native grid, without interpolation: the networks were trained with all 8
+    rotations and flips of the square, so they treat a rotated map (nearly) as
+    they treat a north-up one, and the header's rotation carries over unchanged,
+    so the output WCS is exact.
 
     References
     ----------
