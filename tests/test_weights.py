@@ -36,6 +36,14 @@ def test_user_weights_give_the_same_result(weight_copy, sample_map):
     np.testing.assert_array_equal(a, b)
 
 
+def _edit_metadata(weight_file, edit):
+    """Apply ``edit(meta)`` to the JSON beside ``weight_file``."""
+    meta_path = weight_file.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    edit(meta)
+    meta_path.write_text(json.dumps(meta))
+
+
 def test_corrupt_file_is_a_clear_error(weight_copy):
     raw = bytearray(weight_copy.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
@@ -48,28 +56,19 @@ def test_corrupt_file_is_a_clear_error(weight_copy):
 
 def test_truncated_file_with_updated_hash_is_a_clear_error(weight_copy):
     weight_copy.write_bytes(weight_copy.read_bytes()[:1000])
-    meta_path = weight_copy.with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["sha256"] = sha256(weight_copy)
-    meta_path.write_text(json.dumps(meta))
+    _edit_metadata(weight_copy, lambda meta: meta.update(sha256=sha256(weight_copy)))
     with pytest.raises(WeightsError, match="cannot read"):
         load_network(weight_copy)
 
 
 def test_mismatched_architecture_is_a_clear_error(weight_copy):
-    meta_path = weight_copy.with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["model_config"]["n_feats"] = 16
-    meta_path.write_text(json.dumps(meta))
+    _edit_metadata(weight_copy, lambda meta: meta["model_config"].update(n_feats=16))
     with pytest.raises(WeightsError, match="do not match"):
         load_network(weight_copy)
 
 
 def test_unknown_architecture_is_a_clear_error(weight_copy):
-    meta_path = weight_copy.with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["model_config"]["arch"] = "unet"
-    meta_path.write_text(json.dumps(meta))
+    _edit_metadata(weight_copy, lambda meta: meta["model_config"].update(arch="unet"))
     with pytest.raises(WeightsError, match="cannot build"):
         load_network(weight_copy)
 
