@@ -44,6 +44,7 @@ class PairRecipe:
     sigma: float = 2.0
     kernel_size: int = 5
     rotation_tolerance: float = 0.1  # deg: |CROTA2 - 180| below this is an exact flip
+    cover_edges: bool = True        # CEA cutouts: add crops flush with the far edges, so none is lost
 
     def key(self):
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
@@ -86,6 +87,9 @@ def crop_origins(smap, recipe):
         size = min(size, ny, nx) // recipe.factor * recipe.factor
         rows = list(range(0, ny - size + 1, min(recipe.stride, size))) or [0]
         cols = list(range(0, nx - size + 1, min(recipe.stride, size))) or [0]
+        if recipe.cover_edges:
+            rows += [ny - size] if rows[-1] < ny - size else []
+            cols += [nx - size] if cols[-1] < nx - size else []
         return [(r, c) for r in rows for c in cols], size
     centre = smap.wcs.world_to_pixel(SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=smap.coordinate_frame))
     cx, cy = float(centre[0]), float(centre[1])

@@ -6,8 +6,8 @@ A tile's core of ``tile`` x ``tile`` input pixels is padded on every side by
 image border, where the method then sees the same border as on the whole
 image), run through the method, and only the output of the core is kept. Every
 output pixel therefore sees exactly the input it would see untiled: the tiled
-result equals the untiled one to float rounding. Tiles whose core input is all
-NaN (off the solar disk) are skipped and stay NaN.
+result equals the untiled one to float rounding. Off the solar disk (NaN input)
+nothing is computed where it can be avoided: the tile plan follows the limb.
 """
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,14 +15,43 @@ from tqdm.auto import tqdm
 __all__ = ["tile_slices", "run_tiled"]
 
 
-def tile_slices(shape, tile, pad):
-    """Yield ``(core_rows, core_cols, padded_rows, padded_cols)`` slices covering ``shape``."""
+def _even_edges(start, stop, tile):
+    """Edges splitting ``[start, stop)`` into the fewest equal parts no longer than ``tile``."""
+    n = -(-(stop - start) // tile)
+    return np.linspace(start, stop, n + 1).round().astype(int)
+
+
+def tile_slices(shape, tile, pad, skip=None):
+    """
+    Plan the tiles: yield ``(core_rows, core_cols, padded_rows, padded_cols)`` slices.
+
+    The cores are at most ``tile`` x ``tile`` input pixels, of nearly equal size, and
+    cover every pixel that is not ``skip`` exactly once (with ``skip=None``, every
+    pixel). With a ``skip`` mask (off-disk pixels) the plan follows the disk: each
+    band of rows is tiled only between its first and last on-disk column, and each
+    core is shrunk to the rows that hold on-disk pixels, so little is computed off
+    the limb. Padded slices extend the core by ``pad`` on every side, clipped at the
+    image border.
+    """
     ny, nx = shape
-    for r0 in range(0, ny, tile):
-        for c0 in range(0, nx, tile):
-            r1, c1 = min(r0 + tile, ny), min(c0 + tile, nx)
-            yield (slice(r0, r1), slice(c0, c1),
-                   slice(max(r0 - pad, 0), min(r1 + pad, ny)), slice(max(c0 - pad, 0), min(c1 + pad, nx)))
+    row_edges = _even_edges(0, ny, tile)
+    for r0, r1 in zip(row_edges[:-1], row_edges[1:]):
+        c_lo, c_hi = 0, nx
+        if skip is not None:
+            cols = np.flatnonzero(~skip[r0:r1].all(axis=0))
+            if not len(cols):
+                continue
+            c_lo, c_hi = int(cols[0]), int(cols[-1]) + 1
+        col_edges = _even_edges(c_lo, c_hi, tile)
+        for c0, c1 in zip(col_edges[:-1], col_edges[1:]):
+            q0, q1 = r0, r1
+            if skip is not None:
+                rows = np.flatnonzero(~skip[r0:r1, c0:c1].all(axis=1))
+                if not len(rows):
+                    continue
+                q0, q1 = r0 + int(rows[0]), r0 + int(rows[-1]) + 1
+            yield (slice(q0, q1), slice(c0, c1),
+                   slice(max(q0 - pad, 0), min(q1 + pad, ny)), slice(max(c0 - pad, 0), min(c1 + pad, nx)))
 
 
 def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False):
@@ -42,8 +71,8 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     tile : int, optional
         Core tile size (input pixels); None runs the whole array at once.
     skip : `numpy.ndarray` of bool, optional
-        Input pixels that need no output (off-disk); a tile whose core is all
-        ``skip`` is not computed and its output is NaN.
+        Input pixels that need no output (off-disk). Tiles follow the disk
+        (:func:`tile_slices`); output pixels outside every tile are NaN.
     out : `numpy.ndarray`, optional
         Preallocated float32 output (e.g. a `numpy.memmap`) of the full output shape.
     progress : bool
@@ -55,13 +84,12 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     if tile is None or tile >= max(ny, nx):
         out[...] = func(data)
         return out
-    tiles = list(tile_slices(data.shape, tile, pad))
+    tiles = list(tile_slices(data.shape, tile, pad, skip))
+    if skip is not None:
+        out.fill(np.nan)
     for rs, cs, prs, pcs in tqdm(tiles, desc="tiles", unit="tile", disable=not progress):
         o_rs = slice(rs.start * scale, rs.stop * scale)
         o_cs = slice(cs.start * scale, cs.stop * scale)
-        if skip is not None and skip[rs, cs].all():
-            out[o_rs, o_cs] = np.nan
-            continue
         res = func(data[prs, pcs])
         r_off, c_off = (rs.start - prs.start) * scale, (cs.start - pcs.start) * scale
         out[o_rs, o_cs] = res[r_off:r_off + (rs.stop - rs.start) * scale,

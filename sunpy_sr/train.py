@@ -47,6 +47,9 @@ class TrainConfig:
     threads: int = 0                                # 0: all cores
     recipe: dict = field(default_factory=dict)      # PairRecipe fields for training files
     val_recipe: dict = field(default_factory=dict)  # PairRecipe fields for validation files
+    loss: str = "l1"                                # "l1" (the paper) or "mse" (aligned with PSNR)
+    sign_flip: bool = True                          # also augment B -> -B (physics is sign-symmetric)
+    init_weights: str = ""                          # start from these weights (fine-tuning); "" = random
 
     def model_config(self):
         cfg = get_preset(self.preset)
@@ -62,13 +65,16 @@ class PatchSampler:
     pair; a candidate is *strong* when its HR ``max |B|`` exceeds ``strong_threshold``.
     With probability ``strong_fraction`` a patch is drawn from the strong
     candidates, otherwise from all. Each patch gets one of the 8 symmetries of the
-    square (rotations by 90 degrees and flips): the LOS field is a pseudo-scalar
-    along the line of sight, so these keep its sign.
+    square (rotations by 90 degrees and flips), which move pixels but keep the
+    sign of the LOS field, and, with ``sign_flip``, a reversal of polarity with
+    probability 1/2: the degradation is linear and the Sun has no preferred
+    polarity, so ``-B`` is as valid a training pair as ``B``.
     """
 
-    def __init__(self, pairs, patch, factor, strong_fraction, strong_threshold, rng):
+    def __init__(self, pairs, patch, factor, strong_fraction, strong_threshold, rng, sign_flip=False):
         self.pairs, self.patch, self.factor = pairs, patch, factor
         self.strong_fraction = strong_fraction
+        self.sign_flip = sign_flip
         self.rng = rng
         all_c, strong_c = [], []
         step = max(1, patch // 2)
@@ -96,9 +102,25 @@ class PatchSampler:
             lr, hr = np.rot90(lr, rot), np.rot90(hr, rot)
             if flip:
                 lr, hr = lr[:, ::-1], hr[:, ::-1]
+            if self.sign_flip and self.rng.integers(2):
+                lr, hr = -lr, -hr
             lrs.append(lr.copy())
             hrs.append(hr.copy())
         return (torch.from_numpy(np.stack(lrs)[:, None]), torch.from_numpy(np.stack(hrs)[:, None]))
+
+
+_LOSSES = {"l1": torch.nn.functional.l1_loss, "mse": torch.nn.functional.mse_loss}
+_LOSS_UNIT = {"l1": "G", "mse": "G^2"}
+
+
+def _init_from(model, path):
+    """Load the weights of a checkpoint or exported weight file into ``model`` (fine-tuning)."""
+    from sunpy_sr.weights import load_network
+    source, _ = load_network(path)
+    try:
+        model.load_state_dict(source.state_dict())
+    except RuntimeError as e:
+        raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
 
 
 def _save_atomic(obj, path):
@@ -155,7 +177,12 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads or os.cpu_count() or 1)
     torch.manual_seed(config.seed)
+    if config.loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {sorted(_LOSSES)}, got {config.loss!r}")
+    loss_fn = _LOSSES[config.loss]
     model = build_model(config.model_config()).to(memory_format=torch.channels_last)
+    if config.init_weights and not (resume and (out_dir / "checkpoint.pt").exists()):
+        _init_from(model, config.init_weights)
     factor = model.scale
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.lr_halving, gamma=0.5)
@@ -171,7 +198,7 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
         torch.set_rng_state(ck["torch_rng"])
         start, log = ck["iteration"], ck["log"]
     sampler = PatchSampler(train_pairs, config.patch, factor, config.strong_fraction,
-                           config.strong_threshold, rng)
+                           config.strong_threshold, rng, sign_flip=config.sign_flip)
     (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
 
     def checkpoint(it):
@@ -190,14 +217,14 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     for it in bar:
         lr_b, hr_b = sampler.batch(config.batch_size)
         lr_b = lr_b.contiguous(memory_format=torch.channels_last)
-        loss = torch.nn.functional.l1_loss(model(lr_b), hr_b)
+        loss = loss_fn(model(lr_b), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         running += loss.item()
         n_running += 1
-        bar.set_postfix(loss=f"{loss.item():.2f} G")
+        bar.set_postfix(loss=f"{loss.item():.2f} {_LOSS_UNIT[config.loss]}")
         done = it + 1
         if done % config.validate_every == 0 or done == config.iterations:
             row = {"iteration": done, "loss": running / n_running, "lr": sched.get_last_lr()[0],
@@ -234,7 +261,7 @@ def plot_log(log, path):
     it = [r["iteration"] for r in log]
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
     ax[0].plot(it, [r["loss"] for r in log])
-    ax[0].set(xlabel="iteration", ylabel="L1 loss (G)", yscale="log", title="training loss")
+    ax[0].set(xlabel="iteration", ylabel="training loss", yscale="log", title="training loss")
     if "val_psnr" in log[0]:
         ax[1].plot(it, [r["val_psnr"] for r in log])
         ax[1].set(xlabel="iteration", ylabel="PSNR (dB, MAX 4000 G)", title="validation")

@@ -12,7 +12,26 @@ def test_tile_slices_cover_once():
     for rs, cs, prs, pcs in tile_slices(seen.shape, 16, 5):
         seen[rs, cs] += 1
         assert prs.start == max(rs.start - 5, 0) and pcs.stop == min(cs.stop + 5, 45)
+        assert rs.stop - rs.start in (14, 15) and cs.stop - cs.start == 15  # even split, <= 16
     assert (seen == 1).all()
+
+
+def test_tile_plan_follows_the_disk():
+    """With an off-disk mask, cores cover every on-disk pixel once and stay near the limb."""
+    yy, xx = np.mgrid[:300, :340]
+    skip = (yy - 150.3) ** 2 + (xx - 171.8) ** 2 > 130 ** 2
+    seen = np.zeros(skip.shape, int)
+    plan = list(tile_slices(skip.shape, 64, 7, skip))
+    for rs, cs, prs, pcs in plan:
+        seen[rs, cs] += 1
+        assert rs.stop - rs.start <= 64 and cs.stop - cs.start <= 64
+        assert not skip[rs, cs].all()
+        assert (prs.start, prs.stop) == (max(rs.start - 7, 0), min(rs.stop + 7, 300))
+    assert (seen[~skip] == 1).all() and seen.max() == 1
+    core_area = (seen > 0).sum()
+    # the cores of a regular 64-px grid (minus all-off-disk tiles) cover 1.66x the disk here
+    assert core_area < 1.15 * (~skip).sum()
+    assert list(tile_slices(skip.shape, 64, 7, np.ones_like(skip))) == []
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +74,14 @@ def test_offdisk_tiles_are_skipped_on_the_real_full_disk(fulldisk_2016):
         return np.repeat(np.repeat(a, 4, 0), 4, 1)
 
     out = run_tiled(fake, np.where(nan, 0, data), scale=4, pad=2, tile=512, skip=nan)
-    expected = sum(not nan[rs, cs].all() for rs, cs, _, _ in tile_slices(data.shape, 512, 2))
-    assert len(calls) == expected < 64  # the four corner tiles of a 4096^2 disk are all off-limb
-    # skipped tiles are NaN; computed ones are not
-    assert np.isnan(out[:2048, :2048]).all()
+    plan = list(tile_slices(data.shape, 512, 2, nan))
+    assert len(calls) == len(plan) < 64  # fewer tiles than the 8x8 grid of a 4096^2 disk
+    computed = sum(a[0] * a[1] for a in calls)
+    disk = (~nan).sum()
+    assert disk < computed < 1.2 * disk  # a regular 512 grid with this padding computes 1.8x the disk
+    # nothing computed in the off-limb corner; every on-disk output pixel was written
+    assert np.isnan(out[:1600, :1600]).all()
+    assert not np.isnan(out[::4, ::4][~nan]).any()
 
 
 def test_fulldisk_nan_exactly_off_limb(fulldisk_2016):

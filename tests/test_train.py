@@ -68,6 +68,21 @@ def test_make_pairs_clips_caches_and_degrades(tmp_path, shared_data):
     np.testing.assert_array_equal(cached.hr[1], pairs.hr[1])
 
 
+def test_cea_crops_cover_the_whole_cutout(shared_data):
+    """SHARP cutouts are not multiples of the crop: edge-flush crops leave no pixel unused."""
+    import sunpy.map
+    f = shared_data / "hmi" / "sharp" / "hmi.sharp_cea_720s.856.20110915_052400_TAI.magnetogram.fits"
+    m = sunpy.map.Map(f)
+    assert m.data.shape == (760, 1326)
+    covered = np.zeros(m.data.shape, bool)
+    origins, size = crop_origins(m, PairRecipe(size=512, stride=256))
+    for r, c in origins:
+        covered[r:r + size, c:c + size] = True
+    assert covered.all() and len(origins) == 2 * 5  # rows 0, 248; cols 0, 256, 512, 768, 814
+    old, _ = crop_origins(m, PairRecipe(size=512, stride=256, cover_edges=False))
+    assert len(old) == 4  # the earlier recipe (stages 1-3 of the bundled run) missed 36% of it
+
+
 def test_select_by_date(shared_data):
     files = sorted((shared_data / "hmi").rglob("*magnetogram*.fits"))
     train = select_by_date(files, [("2010-01-01", "2011-02-01"), ("2011-03-01", "2015-12-31")])
@@ -86,8 +101,19 @@ def test_sampler_balances_strong_fields(real_pairs):
     assert share > 0.75 > uniform_share
 
 
+def test_polarity_flip_augmentation(real_pairs):
+    positive = PairSet(hr=[np.abs(h) for h in real_pairs.hr], lr=[np.abs(a) for a in real_pairs.lr])
+    for flip, expected in ((False, 0.0), (True, 0.5)):
+        s = PatchSampler(positive, 16, 4, 0.5, 300, np.random.default_rng(2), sign_flip=flip)
+        lr, hr = s.batch(400)
+        negative = (hr.sum(dim=(1, 2, 3)) < 0).float()
+        assert negative.mean().item() == pytest.approx(expected, abs=0.06)
+        # LR and HR flip together
+        assert ((lr.sum(dim=(1, 2, 3)) < 0).float() == negative).all()
+
+
 def test_augmentation_keeps_lr_hr_consistent(real_pairs):
-    s = PatchSampler(real_pairs, 16, 4, 0.5, 300, np.random.default_rng(1))
+    s = PatchSampler(real_pairs, 16, 4, 0.5, 300, np.random.default_rng(1), sign_flip=True)
     lr, hr = s.batch(16)
     for a, b in zip(lr[:, 0].numpy(), hr[:, 0].numpy()):
         # degrading an augmented HR patch gives its LR patch, away from the patch border
@@ -121,6 +147,24 @@ def test_resume_is_exact(real_pairs, tmp_path):
         torch.testing.assert_close(v, w, rtol=0, atol=0, msg=k)
     ck = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     assert ck["iteration"] == 20 and ck["scheduler"]["last_epoch"] == 20
+
+
+def test_mse_loss_and_fine_tuning_from_weights(real_pairs, tmp_path):
+    first = train(_tiny_config(iterations=10, loss="mse"), real_pairs, tmp_path / "a", progress=False)
+    log = (tmp_path / "a" / "log.csv").read_text().splitlines()
+    l1_run = train(_tiny_config(iterations=10), real_pairs, tmp_path / "l1", progress=False)
+    assert not torch.equal(first.head.weight, l1_run.head.weight)  # the loss changes the training
+    # a run of 0 iterations that starts from the first run's checkpoint holds its weights exactly
+    init = str(tmp_path / "a" / "checkpoint.pt")
+    start = train(_tiny_config(iterations=0, init_weights=init), real_pairs, tmp_path / "b", progress=False)
+    for (k, v), w in zip(first.state_dict().items(), start.state_dict().values()):
+        torch.testing.assert_close(v, w, rtol=0, atol=0, msg=k)
+    assert float(log[1].split(",")[1]) > 0
+    with pytest.raises(ValueError, match="do not fit"):
+        train(_tiny_config(iterations=0, init_weights=init, preset="rcan-small"), real_pairs,
+              tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train(_tiny_config(loss="l3"), real_pairs, tmp_path / "d", progress=False)
 
 
 def test_cli_train_export_and_use(tmp_path, sample_map, capsys):

@@ -130,10 +130,39 @@ class RCAN(nn.Module):
         z = x / self.field_scale
         h = self.head(z)
         h = h + self.body_conv(self.body(h))
-        out = self.tail(self.upsample(h))
+        out = self._reconstruct(h)
         if self.global_skip:
             out = out + F.interpolate(z, scale_factor=self.scale, mode="nearest")
         return out * self.field_scale
+
+    #: LR rows per chunk of the upsampler in inference (it works at 2x and 4x
+    #: resolution, where a whole large tile would need several GB).
+    up_chunk_rows = 128
+
+    def _up_radius(self):
+        """Radius (LR pixels, rounded up) of the upsampler and tail convolutions."""
+        frac, res = 0.0, 1
+        for m in self.upsample:
+            if isinstance(m, nn.Conv2d):
+                frac += 1 / res
+            elif isinstance(m, nn.PixelShuffle):
+                res *= 2
+        frac += 1 / res  # tail
+        return int(-(-frac // 1))
+
+    def _reconstruct(self, h):
+        """Upsampler and tail; in inference, in row chunks padded by their receptive radius."""
+        rows = h.shape[-2]
+        if self.training or torch.is_grad_enabled() or rows <= self.up_chunk_rows:
+            return self.tail(self.upsample(h))
+        halo, s = self._up_radius(), self.scale
+        out = h.new_empty((h.shape[0], 1, rows * s, h.shape[-1] * s))
+        for r0 in range(0, rows, self.up_chunk_rows):
+            r1 = min(r0 + self.up_chunk_rows, rows)
+            p0, p1 = max(r0 - halo, 0), min(r1 + halo, rows)
+            part = self.tail(self.upsample(h[..., p0:p1, :]))
+            out[..., r0 * s:r1 * s, :] = part[..., (r0 - p0) * s:(r0 - p0 + r1 - r0) * s, :]
+        return out
 
     def receptive_radius(self):
         """
@@ -148,11 +177,4 @@ class RCAN(nn.Module):
         r = 1 + sum(g.receptive_radius() for g in self.body) + 1
         if r == float("inf"):
             return r
-        frac, res = 0.0, 1
-        for m in self.upsample:
-            if isinstance(m, nn.Conv2d):
-                frac += 1 / res
-            elif isinstance(m, nn.PixelShuffle):
-                res *= 2
-        frac += 1 / res  # tail
-        return int(r + -(-frac // 1)) + 1
+        return int(r + self._up_radius()) + 1
