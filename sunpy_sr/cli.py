@@ -148,7 +148,7 @@ def _parser():
     s.add_argument("--sample", metavar="OUT", help="super-resolve the bundled real HMI cutout into OUT")
     s.add_argument("--method", default="rcan", help="bicubic, linear or rcan (default)")
     s.add_argument("--weights", help="your own weight file (from sunpy-sr train / export-weights)")
-    s.add_argument("--tile-size", type=int, default=512, help="tile size in input pixels (default 512)")
+    s.add_argument("--tile-size", type=int, default=768, help="tile size in input pixels (default 768)")
     s.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     s.add_argument("--device", help="cpu (default), cuda or mps")
     s.add_argument("--memmap", action="store_true",

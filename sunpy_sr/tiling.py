@@ -54,7 +54,7 @@ def tile_slices(shape, tile, pad, skip=None):
                    slice(max(q0 - pad, 0), min(q1 + pad, ny)), slice(max(c0 - pad, 0), min(c1 + pad, nx)))
 
 
-def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False):
+def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1):
     """
     Apply ``func`` (array -> ``scale`` x array) to ``data`` tile by tile.
 
@@ -77,6 +77,10 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
         Preallocated float32 output (e.g. a `numpy.memmap`) of the full output shape.
     progress : bool
         Show a progress bar over tiles.
+    workers : int
+        Tiles computed at once, each in its own thread (``func`` must be thread-safe
+        and release the GIL, as torch operators do). Several single-threaded tiles
+        use a CPU better than one tile spread over several threads.
     """
     ny, nx = data.shape
     if out is None:
@@ -87,11 +91,24 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     tiles = list(tile_slices(data.shape, tile, pad, skip))
     if skip is not None:
         out.fill(np.nan)
-    for rs, cs, prs, pcs in tqdm(tiles, desc="tiles", unit="tile", disable=not progress):
-        o_rs = slice(rs.start * scale, rs.stop * scale)
-        o_cs = slice(cs.start * scale, cs.stop * scale)
+
+    def run_one(plan):
+        rs, cs, prs, pcs = plan
         res = func(data[prs, pcs])
         r_off, c_off = (rs.start - prs.start) * scale, (cs.start - pcs.start) * scale
-        out[o_rs, o_cs] = res[r_off:r_off + (rs.stop - rs.start) * scale,
-                              c_off:c_off + (cs.stop - cs.start) * scale]
+        out[rs.start * scale:rs.stop * scale, cs.start * scale:cs.stop * scale] = \
+            res[r_off:r_off + (rs.stop - rs.start) * scale, c_off:c_off + (cs.stop - cs.start) * scale]
+
+    bar = tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress)
+    with bar:
+        if workers <= 1 or len(tiles) < 2:
+            for plan in tiles:
+                run_one(plan)
+                bar.update()
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+            # each task writes its own output, so memory holds at most ``workers`` tiles
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for done in pool.map(run_one, tiles):
+                    bar.update()
     return out

@@ -94,3 +94,16 @@ def test_fulldisk_nan_exactly_off_limb(fulldisk_2016):
     np.testing.assert_array_equal(sr_nan[::4, ::4], nan)
     np.testing.assert_array_equal(sr_nan[3::4, 3::4], nan)
     assert sr_nan.sum() == 16 * nan.sum()
+
+
+def test_parallel_tiles_equal_serial_and_restore_threads(real_crop_512):
+    """Tiles computed by several workers give the same map; torch's thread setting survives."""
+    import torch
+    data = real_crop_512[:300, :300]
+    serial = sunpy_sr.superresolve(data, method="linear", tile_size=64, threads=1)
+    before = torch.get_num_threads()
+    parallel = sunpy_sr.superresolve(data, method="linear", tile_size=64, threads=3)
+    assert torch.get_num_threads() == before
+    np.testing.assert_array_equal(parallel, serial)
+    with pytest.raises(ValueError, match="threads"):
+        sunpy_sr.superresolve(data, method="linear", threads=0)
