@@ -18,7 +18,7 @@ __all__ = ["WEIGHTS_DIR", "BUNDLED", "load_network", "export_weights", "sha256",
 
 WEIGHTS_DIR = Path(__file__).parent
 #: method name -> bundled weight file stem
-BUNDLED = {"rcan": "rcan-small"}
+BUNDLED = {"rcan": "rcan-small", "rcan-fast": "rcan-tiny"}
 
 
 def sha256(path):
