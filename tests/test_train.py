@@ -60,7 +60,7 @@ def test_make_pairs_clips_caches_and_degrades(tmp_path, shared_data):
     f = shared_data / "hmi" / "sharp" / "hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits"
     recipe = PairRecipe(size=256, stride=256, clip=1000)
     pairs = make_pairs([f], recipe, tmp_path, progress=False)
-    assert len(pairs) == 2  # a 377 x 744 cutout holds two 256-pixel crops at stride 256
+    assert len(pairs) == 6  # 377 x 744 cutout, 256-px crops: rows 0, 121 x cols 0, 256, 488
     assert max(np.abs(h).max() for h in pairs.hr) == 1000
     np.testing.assert_array_equal(pairs.lr[0], degrade_array(pairs.hr[0]))
     cached = make_pairs([f], recipe, tmp_path, progress=False)
