@@ -23,7 +23,12 @@ def resolve_device(device):
     return torch.device(device)
 
 
-def network_runner(model, *, device="cpu", dtype="float32"):
+def _symmetries():
+    """The 16 symmetries the networks were trained with: 4 rotations x 2 flips x 2 polarities."""
+    return [(k, flip, sign) for k in range(4) for flip in (False, True) for sign in (1.0, -1.0)]
+
+
+def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
     """
     Wrap a network as ``array (H, W) G -> array (sH, sW) G``.
 
@@ -35,6 +40,11 @@ def network_runner(model, *, device="cpu", dtype="float32"):
     dtype : {"float32", "bfloat16"}
         Compute type. bfloat16 autocast pays only on CPUs with AMX/AVX512-BF16 or on
         GPUs; its error against float32 is measured by ``benchmarks/``.
+    ensemble : bool
+        Average the outputs over the 16 symmetries of the training augmentation
+        (rotations by 90 degrees, flips, polarity reversal), each undone after the
+        network: the self-ensemble of Lim et al. (2017) and "RCAN+" of Zhang et al.
+        (2018). 16x the time; the receptive field, and so exact tiling, is unchanged.
     """
     import copy
 
@@ -53,7 +63,17 @@ def network_runner(model, *, device="cpu", dtype="float32"):
         try:
             with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
                                                         enabled=dtype == "bfloat16"):
-                y = net(x)
+                if not ensemble:
+                    y = net(x)
+                else:
+                    y = torch.zeros((1, 1, x.shape[2] * net.scale, x.shape[3] * net.scale), device=dev)
+                    for k, flip, sign in _symmetries():
+                        t = torch.rot90(x, k, (2, 3))
+                        t = torch.flip(t, (3,)) if flip else t
+                        o = net((sign * t).contiguous(memory_format=torch.channels_last)) * sign
+                        o = torch.flip(o, (3,)) if flip else o
+                        y += torch.rot90(o, -k, (2, 3)).float()
+                    y /= len(_symmetries())
         finally:
             torch.set_flush_denormal(False)
         return y[0, 0].float().cpu().numpy()

@@ -88,13 +88,13 @@ def _build_linear(*, weights=None, **options):
 @register_method("rcan", scale=4, min_size=8, is_network=True,
                  description="residual channel attention network (Zhang et al. 2018; Rahman et al. "
                              "2020) trained on real HMI; bundled weights: rcan-small")
-def _build_rcan(*, weights=None, device="cpu", dtype="float32", _default="rcan", **options):
+def _build_rcan(*, weights=None, device="cpu", dtype="float32", ensemble=False, _default="rcan", **options):
     if options:
-        raise TypeError(f"{_default} takes 'weights', 'device', 'dtype'; got {sorted(options)}")
+        raise TypeError(f"{_default} takes 'weights', 'device', 'dtype', 'ensemble'; got {sorted(options)}")
     from sunpy_sr.inference import network_runner
     from sunpy_sr.weights import load_network
     model, _ = load_network(weights, default=_default)
-    return network_runner(model, device=device, dtype=dtype), model.receptive_radius()
+    return network_runner(model, device=device, dtype=dtype, ensemble=ensemble), model.receptive_radius()
 
 
 @register_method("rcan-fast", scale=4, min_size=8, is_network=True,

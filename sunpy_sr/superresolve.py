@@ -62,6 +62,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         Preallocated float32 output (e.g. a `numpy.memmap`) of the output shape.
     **options
         Method options: ``weights=PATH`` (your own weights from ``sunpy-sr train``),
+        ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
         ``device="cpu"|"cuda"|"mps"``, ``dtype="float32"|"bfloat16"`` for networks.
 
     Returns

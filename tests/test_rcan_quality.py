@@ -22,7 +22,7 @@ RCAN_GAIN_SHARP = 1.2
 def _scores(hr):
     hr = np.clip(hr.astype(np.float32), -2000, 2000)
     lr = degrade_array(hr)
-    return {m: psnr(hr, sunpy_sr.superresolve(lr, method=m)) for m in ("bicubic", "linear", "rcan")}
+    return {m: psnr(hr, sunpy_sr.superresolve(lr, method=m)) for m in ("bicubic", "linear", "rcan-fast", "rcan")}
 
 
 def test_rcan_beats_bicubic_and_linear_on_the_held_out_sample(sample_map):
@@ -35,6 +35,15 @@ def test_rcan_beats_bicubic_and_linear_on_held_out_sharp_377(sharp_377):
     s = _scores(np.asarray(sharp_377.data)[:368, 100:612])
     assert s["rcan"] > s["bicubic"] + RCAN_GAIN_SHARP
     assert s["rcan"] > s["linear"] + 0.3
+
+
+def test_rcan_fast_beats_bicubic_and_linear(sample_map, sharp_377):
+    """The 4,255-parameter network: smaller gains, but gains (sample: +1.05 / +0.25 dB; SHARP
+    crop: +1.45 / +0.21 dB over bicubic / linear)."""
+    s = _scores(np.asarray(sample_map.data))
+    assert s["rcan-fast"] > s["bicubic"] + 0.8 and s["rcan-fast"] > s["linear"] + 0.1
+    s = _scores(np.asarray(sharp_377.data)[:368, 100:612])
+    assert s["rcan-fast"] > s["bicubic"] + 1.2 and s["rcan-fast"] > s["linear"] + 0.1
 
 
 def test_default_method_is_rcan(sample_map):

@@ -107,3 +107,19 @@ def test_parallel_tiles_equal_serial_and_restore_threads(real_crop_512):
     np.testing.assert_array_equal(parallel, serial)
     with pytest.raises(ValueError, match="threads"):
         sunpy_sr.superresolve(data, method="linear", threads=0)
+
+
+def test_self_ensemble_is_equivariant_and_tiles_exactly(real_crop_512):
+    """ensemble=True averages over the 16 training symmetries: the result commutes with them."""
+    data = real_crop_512[:80, :72]
+    ens = sunpy_sr.superresolve(data, method="rcan-fast", ensemble=True, tile_size=None)
+    rotated = sunpy_sr.superresolve(np.rot90(data), method="rcan-fast", ensemble=True, tile_size=None)
+    negated = sunpy_sr.superresolve(-data, method="rcan-fast", ensemble=True, tile_size=None)
+    np.testing.assert_allclose(rotated, np.rot90(ens), atol=1e-3)
+    np.testing.assert_allclose(negated, -ens, atol=1e-3)
+    # a single pass is not equivariant, so the two assertions above can fail
+    single = sunpy_sr.superresolve(data, method="rcan-fast", tile_size=None)
+    single_rot = sunpy_sr.superresolve(np.rot90(data), method="rcan-fast", tile_size=None)
+    assert np.abs(single_rot - np.rot90(single)).max() > 0.01
+    tiled = sunpy_sr.superresolve(data, method="rcan-fast", ensemble=True, tile_size=32)
+    np.testing.assert_allclose(tiled, ens, atol=2e-3)
