@@ -56,15 +56,21 @@ def main():
     mm = 2 * 2048**3 * 4 / (time.perf_counter() - t) / 1e9
 
     # FLOPs per convolution kind, from the layer shapes
-    flops = {"body 3x3 conv": 0.0, "upsampler+tail conv": 0.0, "attention 1x1 conv": 0.0}
+    flops = {"body 3x3 conv": 0.0, "upsampler+tail conv": 0.0, "attention 1x1 conv": 0.0, "head conv": 0.0}
 
-    def hook(mod, inp, out):
-        k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels
-        kind = ("attention 1x1 conv" if mod.kernel_size == (1, 1) else
-                "upsampler+tail conv" if out.shape[-1] > x.shape[-1] or mod.out_channels != mod.in_channels
-                else "body 3x3 conv")
-        flops[kind] += 2.0 * out.numel() * k
-    hs = [mod.register_forward_hook(hook) for mod in net.modules() if isinstance(mod, torch.nn.Conv2d)]
+    def kind(name):
+        if name.startswith(("upsample", "tail")):
+            return "upsampler+tail conv"
+        if name.startswith("head"):
+            return "head conv"
+        return "attention 1x1 conv" if ".fc." in name else "body 3x3 conv"
+
+    def counter(k):
+        def hook(mod, inp, out):
+            flops[k] += 2.0 * out.numel() * mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels
+        return hook
+    hs = [mod.register_forward_hook(counter(kind(name))) for name, mod in net.named_modules()
+          if isinstance(mod, torch.nn.Conv2d)]
     with torch.inference_mode():
         net(x)
     for h in hs:

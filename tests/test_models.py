@@ -95,3 +95,15 @@ def test_chunked_upsampler_equals_whole(monkeypatch):
     with torch.inference_mode():
         seams = model(x)
     assert (seams - whole).abs().max().item() > 1.0
+
+
+@pytest.mark.parametrize("window", [3, 5])
+def test_separable_attention_mean_equals_the_window_mean(window):
+    """The local attention statistic equals a 2D window mean, borders included."""
+    from sunpy_sr.models.rcan import ChannelAttention
+    torch.manual_seed(2)
+    ca = ChannelAttention(8, 2, window).eval()
+    x = torch.randn(2, 8, 9, 11)
+    ref = torch.nn.functional.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=False)
+    with torch.inference_mode():
+        torch.testing.assert_close(ca(x), x * ca.fc(ref), rtol=0, atol=1e-6)
