@@ -13,10 +13,12 @@ import sunpy_sr
 from sunpy_sr.degrade import degrade_array
 from sunpy_sr.metrics import psnr
 
-# Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.34 linear, 47.06 rcan;
-# SHARP 377 crop 40.16 bicubic, 41.39 linear, 41.94 rcan.
-RCAN_GAIN_SAMPLE = 1.0
-RCAN_GAIN_SHARP = 1.2
+# Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.34 linear, 46.59 rcan-fast,
+# 47.17 rcan; SHARP 377 crop 40.16 bicubic, 41.39 linear, 41.61 rcan-fast, 41.98 rcan.
+RCAN_GAIN_SAMPLE = 1.3    # measured +1.64 dB over bicubic
+RCAN_GAIN_SHARP = 1.5     # measured +1.82 dB over bicubic
+LINEAR_GAIN_SAMPLE = 0.5  # measured +0.83 dB over linear
+LINEAR_GAIN_SHARP = 0.4   # measured +0.59 dB over linear
 
 
 def _scores(hr):
@@ -28,13 +30,13 @@ def _scores(hr):
 def test_rcan_beats_bicubic_and_linear_on_the_held_out_sample(sample_map):
     s = _scores(np.asarray(sample_map.data))
     assert s["rcan"] > s["bicubic"] + RCAN_GAIN_SAMPLE
-    assert s["rcan"] > s["linear"] + 0.3
+    assert s["rcan"] > s["linear"] + LINEAR_GAIN_SAMPLE
 
 
 def test_rcan_beats_bicubic_and_linear_on_held_out_sharp_377(sharp_377):
     s = _scores(np.asarray(sharp_377.data)[:368, 100:612])
     assert s["rcan"] > s["bicubic"] + RCAN_GAIN_SHARP
-    assert s["rcan"] > s["linear"] + 0.3
+    assert s["rcan"] > s["linear"] + LINEAR_GAIN_SHARP
 
 
 def test_rcan_fast_beats_bicubic_and_linear(sample_map, sharp_377):
