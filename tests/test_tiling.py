@@ -102,7 +102,7 @@ def test_parallel_tiles_equal_serial_and_restore_threads(real_crop_512):
     data = real_crop_512[:300, :300]
     serial = sunpy_sr.superresolve(data, method="linear", tile_size=64, threads=1)
     before = torch.get_num_threads()
-    parallel = sunpy_sr.superresolve(data, method="linear", tile_size=64, threads=3)
+    parallel = sunpy_sr.superresolve(data, method="linear", tile_size=64, threads=3, tile_workers=3)
     assert torch.get_num_threads() == before
     np.testing.assert_array_equal(parallel, serial)
     with pytest.raises(ValueError, match="threads"):
