@@ -3,10 +3,9 @@ Where the time of the bundled RCAN goes on this CPU (prints a table; no assertio
 
 Runs the network once on a real LR tile (the 2016-07-07 HMI disk centre; default 256^2
 plus the receptive padding, as a tile of ``superresolve`` is) under `torch.profiler`
-and prints, per operator, the self CPU time and its share, then sums the time per kind
-of layer (3x3 convolutions in the residual body, upsampler, attention, element-wise)
-with the GFLOP/s each convolution kind achieves against a float32 matmul measured in
-the same run.
+and prints the forward time and overall GFLOP/s against a float32 matmul measured in
+the same run, then, per operator, the self CPU time and its share, and the FLOPs per
+kind of convolution (residual body, upsampler, attention, head).
 
 Usage::
 

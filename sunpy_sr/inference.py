@@ -23,9 +23,8 @@ def resolve_device(device):
     return torch.device(device)
 
 
-def _symmetries():
-    """The 16 symmetries the networks were trained with: 4 rotations x 2 flips x 2 polarities."""
-    return [(k, flip, sign) for k in range(4) for flip in (False, True) for sign in (1.0, -1.0)]
+#: The 16 symmetries the networks were trained with: (quarter turns, flip, polarity).
+SYMMETRIES = [(k, flip, sign) for k in range(4) for flip in (False, True) for sign in (1.0, -1.0)]
 
 
 def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
@@ -67,13 +66,13 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
                     y = net(x)
                 else:
                     y = torch.zeros((1, 1, x.shape[2] * net.scale, x.shape[3] * net.scale), device=dev)
-                    for k, flip, sign in _symmetries():
+                    for k, flip, sign in SYMMETRIES:
                         t = torch.rot90(x, k, (2, 3))
                         t = torch.flip(t, (3,)) if flip else t
                         o = net((sign * t).contiguous(memory_format=torch.channels_last)) * sign
                         o = torch.flip(o, (3,)) if flip else o
                         y += torch.rot90(o, -k, (2, 3)).float()
-                    y /= len(_symmetries())
+                    y /= len(SYMMETRIES)
         finally:
             torch.set_flush_denormal(False)
         return y[0, 0].float().cpu().numpy()

@@ -9,6 +9,8 @@ output pixel therefore sees exactly the input it would see untiled: the tiled
 result equals the untiled one to float rounding. Off the solar disk (NaN input)
 nothing is computed where it can be avoided: the tile plan follows the limb.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -99,16 +101,10 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
         out[rs.start * scale:rs.stop * scale, cs.start * scale:cs.stop * scale] = \
             res[r_off:r_off + (rs.stop - rs.start) * scale, c_off:c_off + (cs.stop - cs.start) * scale]
 
-    bar = tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress)
-    with bar:
-        if workers <= 1 or len(tiles) < 2:
-            for plan in tiles:
-                run_one(plan)
-                bar.update()
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-            # each task writes its own output, so memory holds at most ``workers`` tiles
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for done in pool.map(run_one, tiles):
-                    bar.update()
+    # each task writes its own output, so memory holds at most ``workers`` tiles; one
+    # worker runs in the calling thread (whose torch thread setting the caller chose)
+    with tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress) as bar, \
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for _ in (pool.map if workers > 1 else map)(run_one, tiles):
+            bar.update()
     return out

@@ -109,8 +109,8 @@ class PatchSampler:
         return (torch.from_numpy(np.stack(lrs)[:, None]), torch.from_numpy(np.stack(hrs)[:, None]))
 
 
-_LOSSES = {"l1": torch.nn.functional.l1_loss, "mse": torch.nn.functional.mse_loss}
-_LOSS_UNIT = {"l1": "G", "mse": "G^2"}
+#: loss name -> (function, unit of its value)
+_LOSSES = {"l1": (torch.nn.functional.l1_loss, "G"), "mse": (torch.nn.functional.mse_loss, "G^2")}
 
 
 def _init_from(model, path):
@@ -179,7 +179,7 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     torch.manual_seed(config.seed)
     if config.loss not in _LOSSES:
         raise ValueError(f"loss must be one of {sorted(_LOSSES)}, got {config.loss!r}")
-    loss_fn = _LOSSES[config.loss]
+    loss_fn, loss_unit = _LOSSES[config.loss]
     model = build_model(config.model_config()).to(memory_format=torch.channels_last)
     if config.init_weights and not (resume and (out_dir / "checkpoint.pt").exists()):
         _init_from(model, config.init_weights)
@@ -224,7 +224,7 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
         sched.step()
         running += loss.item()
         n_running += 1
-        bar.set_postfix(loss=f"{loss.item():.2f} {_LOSS_UNIT[config.loss]}")
+        bar.set_postfix(loss=f"{loss.item():.2f} {loss_unit}")
         done = it + 1
         if done % config.validate_every == 0 or done == config.iterations:
             row = {"iteration": done, "loss": running / n_running, "lr": sched.get_last_lr()[0],

@@ -159,7 +159,8 @@ def test_mse_loss_and_fine_tuning_from_weights(real_pairs, tmp_path):
     start = train(_tiny_config(iterations=0, init_weights=init), real_pairs, tmp_path / "b", progress=False)
     for (k, v), w in zip(first.state_dict().items(), start.state_dict().values()):
         torch.testing.assert_close(v, w, rtol=0, atol=0, msg=k)
-    assert float(log[1].split(",")[1]) > 0
+    l1_log = (tmp_path / "l1" / "log.csv").read_text().splitlines()
+    assert float(log[1].split(",")[1]) > 10 * float(l1_log[1].split(",")[1])  # G^2 against G
     with pytest.raises(ValueError, match="do not fit"):
         train(_tiny_config(iterations=0, init_weights=init, preset="rcan-small"), real_pairs,
               tmp_path / "c", progress=False)
