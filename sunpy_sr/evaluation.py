@@ -4,13 +4,14 @@
 Builds HR/LR pairs with `sunpy_sr.pairs.make_pairs` (the same recipe as
 training), runs every method, prints the table (`sunpy_sr.metrics.evaluate`)
 and writes ``table.ecsv``, ``figure3.png`` (2D histograms, error bars, scatter)
-and ``figure2.png`` (input, target and each method on a few crops).
+``figure2.png`` (input, target and each method on a few crops) and
+``error_budget.ecsv`` (each method's squared error split by ``|B|`` band).
 """
 from pathlib import Path
 
 import numpy as np
 
-from sunpy_sr.metrics import evaluate
+from sunpy_sr.metrics import error_budget, evaluate
 from sunpy_sr.pairs import PairRecipe, find_magnetograms, make_pairs
 from sunpy_sr.plotting import plot_comparison_panel, plot_scatter_figure
 
@@ -40,6 +41,7 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     Returns
     -------
     table : `~astropy.table.QTable`
+        The metrics table of `sunpy_sr.metrics.evaluate`.
     """
     data = Path(data)
     files = [data] if data.is_file() else find_magnetograms(data)
@@ -59,9 +61,29 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
         if table[col].dtype.kind == "f":
             table[col].info.format = ".4g"
     table.pprint(max_width=-1, max_lines=-1)
+    budget = _error_budget_table(pairs.hr, outputs)
+    budget.write(out_dir / "error_budget.ecsv", overwrite=True)
+    print("share of the summed squared error by |B| band of the target (all crops together):")
+    budget.pprint(max_width=-1, max_lines=-1)
     plot_scatter_figure(pairs.hr, outputs, path=out_dir / "figure3.png")
     order = np.argsort([-np.abs(h).max() for h in pairs.hr])[:n_panel]
     plot_comparison_panel([pairs.lr[i] for i in order], [pairs.hr[i] for i in order],
                           {m: [outputs[m][i] for i in order] for m in outputs},
                           path=out_dir / "figure2.png")
+    return table
+
+
+def _error_budget_table(targets, outputs):
+    """One row per method and ``|B|`` band (`sunpy_sr.metrics.error_budget`), printable."""
+    from astropy.table import vstack
+
+    parts = []
+    for name, outs in outputs.items():
+        part = error_budget(targets, outs)
+        part.add_column([name] * len(part), name="method", index=0)
+        parts.append(part)
+    table = vstack(parts)
+    for col in ("pixel_fraction", "error_share"):
+        table[col].info.format = ".3f"
+    table["rmse"].info.format = ".1f"
     return table

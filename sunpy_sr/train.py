@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from sunpy_sr.metrics import pearson_cc, psnr, rmse
+from sunpy_sr.models.rcan import RCAN
 from sunpy_sr.models.registry import build_model, get_preset
 from sunpy_sr.pairs import PairRecipe, make_pairs
 
@@ -49,7 +50,8 @@ class TrainConfig:
     val_recipe: dict = field(default_factory=dict)  # PairRecipe fields for validation files
     loss: str = "l1"                                # "l1" (the paper) or "mse" (aligned with PSNR)
     sign_flip: bool = True                          # also augment B -> -B (physics is sign-symmetric)
-    init_weights: str = ""                          # start from these weights (fine-tuning); "" = random
+    init_weights: str = ""                          # start from these weights (fine-tuning, or growing a
+                                                    # shallower RCAN deeper); "" = random
 
     def model_config(self):
         cfg = get_preset(self.preset)
@@ -114,11 +116,18 @@ _LOSSES = {"l1": (torch.nn.functional.l1_loss, "G"), "mse": (torch.nn.functional
 
 
 def _init_from(model, path):
-    """Load the weights of a checkpoint or exported weight file into ``model`` (fine-tuning)."""
+    """Load a checkpoint or exported weight file into ``model`` (fine-tuning, or growing deeper)."""
     from sunpy_sr.weights import load_network
     source, _ = load_network(path)
+    state = source.state_dict()
+    if isinstance(model, RCAN) and isinstance(source, RCAN) and len(source.body) < len(model.body):
+        try:
+            model.load_shallower(state)  # grow deeper: extra groups start as the identity
+        except ValueError as e:
+            raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
+        return
     try:
-        model.load_state_dict(source.state_dict())
+        model.load_state_dict(state)
     except RuntimeError as e:
         raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
 

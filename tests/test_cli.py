@@ -122,6 +122,32 @@ def test_degrade_sigma_and_kernel_options(tmp_path, capsys):
     assert not np.array_equal(expected.data, degrade(sample.hmi_active_region()).data)
 
 
+# ------------------------------------------------------------------ evaluate
+
+
+def test_evaluate_writes_table_figures_and_error_budget(tmp_path, capsys):
+    from astropy.table import QTable
+    status, out, err = run(["evaluate", "--data", str(sample.HMI_ACTIVE_REGION), "--methods",
+                            "bicubic,linear", "--out", str(tmp_path), "--size", "64", "--stride",
+                            "64", "--max-distance", "1000"], capsys)
+    assert status == 0, err
+    n_crops = int(out.split(" crops of 64x64 px from 1 file(s)")[0].split()[-1])
+    assert n_crops >= 4
+    assert "share of the summed squared error" in out
+    table = QTable.read(tmp_path / "table.ecsv")
+    assert list(table["method"]) == ["bicubic", "linear"] and list(table["n_images"]) == [n_crops] * 2
+    assert table["psnr"][1] > table["psnr"][0]  # the fitted filter beats bicubic on real HMI
+    budget = QTable.read(tmp_path / "error_budget.ecsv")
+    assert len(budget) == 6
+    for method in ("bicubic", "linear"):
+        rows = budget[budget["method"] == method]
+        assert rows["error_share"].sum() == pytest.approx(1.0)
+        assert rows["pixel_fraction"].sum() == pytest.approx(1.0)
+    np.testing.assert_array_equal(budget["pixel_fraction"][:3], budget["pixel_fraction"][3:])
+    for name in ("figure2.png", "figure3.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
 # ------------------------------------------------------------------ help
 
 

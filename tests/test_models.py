@@ -7,7 +7,7 @@ from sunpy_sr.models import PRESETS, build_model, get_preset
 from sunpy_sr.models.rcan import RCAN
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
-PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-small": 347_053, "rcan-tiny": 4_255}
+PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-small": 347_053, "rcan-deep": 553_429, "rcan-tiny": 4_255}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -107,3 +107,25 @@ def test_separable_attention_mean_equals_the_window_mean(window):
     ref = torch.nn.functional.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=False)
     with torch.inference_mode():
         torch.testing.assert_close(ca(x), x * ca.fc(ref), rtol=0, atol=1e-6)
+
+
+def test_growing_a_shallower_rcan_preserves_its_function():
+    torch.manual_seed(0)
+    base = {**get_preset("rcan-small"), "n_feats": 8, "up_feats": 4}
+    small = build_model(base).eval()
+    deep = build_model({**base, "n_groups": 5}).eval()
+    x = torch.randn(1, 1, 24, 20) * 300
+    with torch.no_grad():
+        before = deep(x)
+        assert deep.load_shallower(small.state_dict()) == 3
+        torch.testing.assert_close(deep(x), small(x), rtol=0, atol=1e-5)
+    assert not torch.allclose(before, deep(x).detach(), atol=1e-3)  # the weights did change
+    # the new groups still learn: their closing convolutions get gradients
+    deep.train()
+    deep(x).square().mean().backward()
+    assert deep.body[4].conv.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="fewer than"):
+        small.load_shallower(deep.state_dict())
+    wide = build_model({**base, "n_feats": 12, "n_groups": 2})
+    with pytest.raises(ValueError, match="not a shallower copy"):
+        deep.load_shallower(wide.state_dict())

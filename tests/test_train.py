@@ -159,6 +159,13 @@ def test_mse_loss_and_fine_tuning_from_weights(real_pairs, tmp_path):
     start = train(_tiny_config(iterations=0, init_weights=init), real_pairs, tmp_path / "b", progress=False)
     for (k, v), w in zip(first.state_dict().items(), start.state_dict().values()):
         torch.testing.assert_close(v, w, rtol=0, atol=0, msg=k)
+    # a deeper network grown from the checkpoint computes what the checkpoint does
+    grown = train(_tiny_config(iterations=0, init_weights=init, model={"n_groups": 2}), real_pairs,
+                  tmp_path / "g", progress=False)
+    assert len(grown.body) == 2 and len(first.body) == 1
+    x = torch.from_numpy(real_pairs.lr[0][None, None].copy())
+    with torch.no_grad():
+        torch.testing.assert_close(grown.eval()(x), first.eval()(x), rtol=0, atol=1e-3)
     l1_log = (tmp_path / "l1" / "log.csv").read_text().splitlines()
     assert float(log[1].split(",")[1]) > 10 * float(l1_log[1].split(",")[1])  # G^2 against G
     with pytest.raises(ValueError, match="do not fit"):

@@ -168,6 +168,49 @@ class RCAN(nn.Module):
             out[..., r0 * s:r1 * s, :] = part[..., (r0 - p0) * s:(r0 - p0 + r1 - r0) * s, :]
         return out
 
+    def load_shallower(self, state_dict):
+        """
+        Start from the weights of an RCAN with fewer residual groups (growing it deeper).
+
+        Every weight of the shallower network is copied; the extra residual groups
+        start as the identity (the convolution that closes each group is zeroed, and
+        the group adds its input back), so the grown network computes exactly what
+        the shallower one did and training continues from there (Net2Net-style
+        function-preserving growth; Chen, Goodfellow & Shlens 2016).
+
+        Parameters
+        ----------
+        state_dict : dict
+            A state_dict of an `RCAN` identical to this one except for fewer groups.
+
+        Raises
+        ------
+        ValueError
+            If the weights are not those of a shallower network of the same width,
+            blocks, attention and upsampler.
+        """
+        own = self.state_dict()
+        n_src = 1 + max((int(k.split(".")[1]) for k in state_dict if k.startswith("body.")),
+                        default=-1)
+        if n_src >= len(self.body):
+            raise ValueError(f"the source network has {n_src} residual groups; growing needs "
+                             f"fewer than this network's {len(self.body)}")
+        expected = {k for k in own if not k.startswith("body.") or int(k.split(".")[1]) < n_src}
+        if set(state_dict) != expected:
+            raise ValueError("the source weights are not a shallower copy of this architecture: "
+                             f"keys differ ({sorted(set(state_dict) ^ expected)[:4]} ...)")
+        for k, v in state_dict.items():
+            if own[k].shape != v.shape:
+                raise ValueError(f"the source weights are not a shallower copy of this "
+                                 f"architecture: {k} has shape {tuple(v.shape)}, "
+                                 f"expected {tuple(own[k].shape)}")
+        self.load_state_dict(state_dict, strict=False)
+        with torch.no_grad():
+            for group in list(self.body)[n_src:]:
+                group.conv.weight.zero_()
+                group.conv.bias.zero_()
+        return n_src
+
     def receptive_radius(self):
         """
         Radius (LR pixels) beyond which an input pixel cannot change an output pixel.

@@ -18,6 +18,8 @@ PRESETS = {
                    "ca_window": 15, "up_feats": 64},
     "rcan-medium": {"arch": "rcan", "n_groups": 4, "n_blocks": 6, "n_feats": 48, "reduction": 8,
                     "ca_window": 5, "up_feats": 32},
+    "rcan-deep": {"arch": "rcan", "n_groups": 5, "n_blocks": 5, "n_feats": 32, "reduction": 8,
+                  "ca_window": 5, "up_feats": 16},
     "rcan-small": {"arch": "rcan", "n_groups": 3, "n_blocks": 5, "n_feats": 32, "reduction": 8,
                    "ca_window": 5, "up_feats": 16},
     "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
