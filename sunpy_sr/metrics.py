@@ -45,13 +45,13 @@ def _data(x):
     return x.data if isinstance(x, sunpy.map.GenericMap) else x
 
 
-def _arrays(target, output):
+def _arrays(target, output, allow_empty=False):
     t = np.asarray(_data(target), dtype=np.float64)
     o = np.asarray(_data(output), dtype=np.float64)
     if t.shape != o.shape:
         raise ValueError(f"shapes differ: target {t.shape}, output {o.shape}")
     valid = np.isfinite(t) & np.isfinite(o)
-    if not valid.any():
+    if not (allow_empty or valid.any()):
         raise ValueError("no pixel is finite in both inputs")
     return t, o, valid
 
@@ -436,15 +436,10 @@ def error_budget(targets, outputs, edges=(200, 1000)):
     n_band = len(bounds) - 1
     count, sq = np.zeros(n_band), np.zeros(n_band)
     for target, output in zip(targets, outputs):
-        t = np.asarray(_data(target), dtype=np.float64)
-        o = np.asarray(_data(output), dtype=np.float64)
-        if t.shape != o.shape:
-            raise ValueError(f"shapes differ: target {t.shape}, output {o.shape}")
-        v = np.isfinite(t) & np.isfinite(o)
+        t, o, v = _arrays(target, output, allow_empty=True)  # an all-NaN image adds nothing
         band = np.digitize(np.abs(t[v]), edges)   # 0 .. n_band - 1; |t| == edge goes up
-        err = (t[v].astype(float) - o[v]) ** 2
         count += np.bincount(band, minlength=n_band)
-        sq += np.bincount(band, weights=err, minlength=n_band)
+        sq += np.bincount(band, weights=(t[v] - o[v]) ** 2, minlength=n_band)
     if count.sum() == 0:
         raise ValueError("no pixel is finite in both target and output")
     table = QTable()
@@ -452,8 +447,7 @@ def error_budget(targets, outputs, edges=(200, 1000)):
     table["high"] = bounds[1:] * u.G
     table["pixel_fraction"] = count / count.sum()
     table["error_share"] = sq / sq.sum() if sq.sum() > 0 else np.zeros(n_band)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["rmse"] = np.where(count > 0, np.sqrt(sq / np.maximum(count, 1)), np.nan) * u.G
+    table["rmse"] = np.where(count > 0, np.sqrt(sq / np.maximum(count, 1)), np.nan) * u.G
     return table
 
 

@@ -119,16 +119,11 @@ def _init_from(model, path):
     """Load a checkpoint or exported weight file into ``model`` (fine-tuning, or growing deeper)."""
     from sunpy_sr.weights import load_network
     source, _ = load_network(path)
-    state = source.state_dict()
-    if isinstance(model, RCAN) and isinstance(source, RCAN) and len(source.body) < len(model.body):
-        try:
-            model.load_shallower(state)  # grow deeper: extra groups start as the identity
-        except ValueError as e:
-            raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
-        return
+    grow = isinstance(model, RCAN) and isinstance(source, RCAN) and len(source.body) < len(model.body)
+    load = model.load_shallower if grow else model.load_state_dict  # growing: new groups = identity
     try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
+        load(source.state_dict())
+    except (RuntimeError, ValueError) as e:
         raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
 
 

@@ -7,7 +7,8 @@ from sunpy_sr.models import PRESETS, build_model, get_preset
 from sunpy_sr.models.rcan import RCAN
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
-PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-small": 347_053, "rcan-deep": 553_429, "rcan-tiny": 4_255}
+PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-deep": 553_429,
+          "rcan-small": 347_053, "rcan-tiny": 4_255}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -189,13 +189,15 @@ class RCAN(nn.Module):
             If the weights are not those of a shallower network of the same width,
             blocks, attention and upsampler.
         """
+        def group(key):  # index of the residual group a key belongs to, -1 outside the body
+            return int(key.split(".")[1]) if key.startswith("body.") else -1
+
         own = self.state_dict()
-        n_src = 1 + max((int(k.split(".")[1]) for k in state_dict if k.startswith("body.")),
-                        default=-1)
+        n_src = 1 + max(map(group, state_dict), default=-1)
         if n_src >= len(self.body):
             raise ValueError(f"the source network has {n_src} residual groups; growing needs "
                              f"fewer than this network's {len(self.body)}")
-        expected = {k for k in own if not k.startswith("body.") or int(k.split(".")[1]) < n_src}
+        expected = {k for k in own if group(k) < n_src}
         if set(state_dict) != expected:
             raise ValueError("the source weights are not a shallower copy of this architecture: "
                              f"keys differ ({sorted(set(state_dict) ^ expected)[:4]} ...)")
