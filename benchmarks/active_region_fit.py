@@ -3,7 +3,7 @@ How well methods fit active regions, on the training SHARPs and the held-out one
 
 For each SHARP CEA cutout in ``../shared/data/hmi/sharp`` (HARPs 115, 856 and 4781
 were trained on; 377 was held out), builds 256x256 HR crops with stride 128 (the
-training recipe of `sunpy_sr.pairs`), keeps the active-region crops (more than 5 % of
+training recipe of `sunpy_sr.core.pairs`), keeps the active-region crops (more than 5 % of
 pixels above 200 G) and prints each method's mean PSNR (dB, peak 4000 G) and its
 gain over bicubic. High PSNR on the training HARPs and low PSNR on HARP 377 means
 the network does not generalise. Low PSNR on both means it does not fit. This
@@ -37,7 +37,7 @@ def main():
 
     from sunpy_sr import superresolve
     from sunpy_sr.metrics import psnr
-    from sunpy_sr.pairs import PairRecipe, make_pairs
+    from sunpy_sr.core.pairs import PairRecipe, make_pairs
 
     runs = [(m, {"method": m}) for m in a.methods.split(",")]
     runs += [(Path(w).name, {"method": "rcan", "weights": w}) for w in a.weights]

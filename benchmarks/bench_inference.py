@@ -86,7 +86,7 @@ def fulldisk_child(method, path, tile):
 
 def planned_pixels(shape, tile, pad, skip=None):
     """LR pixels the tile plan of ``superresolve`` feeds to the method (padding included)."""
-    from sunpy_sr.tiling import tile_slices
+    from sunpy_sr.inference.tiling import tile_slices
     if tile is None or tile >= max(shape):
         return shape[0] * shape[1]  # one piece: every pixel is computed
     return sum((pr.stop - pr.start) * (pc.stop - pc.start) for _, _, pr, pc in tile_slices(shape, tile, pad, skip))

@@ -7,10 +7,10 @@ sunpy_sr: 4x super-resolution of SDO/HMI line-of-sight magnetograms with deep ne
 from sunpy_sr.version import version as __version__
 
 from sunpy_sr import metrics  # noqa: E402
-from sunpy_sr.degrade import degrade  # noqa: E402
+from sunpy_sr.core.degradation import degrade  # noqa: E402
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning, SunpySRWarning, WeightsError  # noqa: E402
 from sunpy_sr.methods import available_methods, register_method  # noqa: E402
-from sunpy_sr.superresolve import superresolve  # noqa: E402
+from sunpy_sr.api.superresolve import superresolve  # noqa: E402
 
 
 def compare_maps(*args, **kwargs):
@@ -27,5 +27,5 @@ __citation__ = """@ARTICLE{2020ApJ...897L..32R,
   doi = {10.3847/2041-8213/ab9d79}}"""
 
 __all__ = ["superresolve", "degrade", "compare_maps", "metrics", "available_methods",
-           "register_method", "SunpySRError", "SunpySRWarning", "SunpySRUserWarning",
+           "register_method", "SunpySRError", "SunpySRTypeError", "SunpySRWarning", "SunpySRUserWarning",
            "WeightsError", "__version__", "__citation__"]

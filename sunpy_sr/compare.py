@@ -48,7 +48,7 @@ from sunpy.util import MetaDict
 
 from sunpy_sr import metrics as _metrics
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
-from sunpy_sr.header import add_provenance
+from sunpy_sr.core.header import add_provenance
 
 __all__ = ["compare_maps", "ComparisonResult", "MetricSet", "PolynomialCalibration",
            "calibrate_polynomial", "align_shift", "prepare_reference"]

@@ -15,8 +15,8 @@ from sunpy.util.exceptions import SunpyUserWarning
 
 from sunpy_sr.cli import main
 from sunpy_sr.data import sample
-from sunpy_sr.degrade import degrade
-from sunpy_sr.superresolve import superresolve
+from sunpy_sr.core.degradation import degrade
+from sunpy_sr.api.superresolve import superresolve
 
 HEADER_KEYS = ("crpix1", "crpix2", "cdelt1", "cdelt2", "crval1", "crval2", "crota2", "naxis1", "naxis2")
 

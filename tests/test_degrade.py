@@ -14,7 +14,7 @@ import sunpy.map
 import torch
 import torch.nn.functional as F
 
-from sunpy_sr.degrade import DEGRADE_METHODS, degrade, degrade_array, gaussian_kernel
+from sunpy_sr.core.degradation import DEGRADE_METHODS, degrade, degrade_array, gaussian_kernel
 from sunpy_sr.exceptions import SunpySRUserWarning
 
 

@@ -1,5 +1,5 @@
 """
-Header arithmetic of a change of pixel scale (sunpy_sr.header) and the exactness of the
+Header arithmetic of a change of pixel scale (sunpy_sr.core.header) and the exactness of the
 WCS through ``degrade`` and ``superresolve``.
 
 The real sample (a level-1 HMI cutout, CROTA2 = 180.01, big-endian float32) is checked
@@ -20,9 +20,9 @@ from sunpy.coordinates import frames
 from sunpy.util import MetaDict
 
 import sunpy_sr
-from sunpy_sr.degrade import degrade
-from sunpy_sr.header import STALE_KEYS, add_provenance, rescale_meta
-from sunpy_sr.superresolve import superresolve
+from sunpy_sr.core.degradation import degrade
+from sunpy_sr.core.header import STALE_KEYS, add_provenance, rescale_meta
+from sunpy_sr.api.superresolve import superresolve
 
 # A handful of pixels (x, y), 0-based, used to compare two WCSs; scaled to each map's shape.
 _FRACTIONS = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5), (0.13, 0.71), (0.9, 0.37)]

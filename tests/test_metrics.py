@@ -1,4 +1,4 @@
-"""Tests of sunpy_sr.metrics and sunpy_sr.plotting: hand-computed values, scikit-image, real HMI data."""
+"""Tests of sunpy_sr.metrics and sunpy_sr.visualization: hand-computed values, scikit-image, real HMI data."""
 import astropy.units as u
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from astropy.coordinates import SkyCoord
 from sunpy.coordinates import frames
 
 from sunpy_sr import metrics
-from sunpy_sr.degrade import degrade, degrade_array
-from sunpy_sr.pairs import PairSet
-from sunpy_sr.superresolve import superresolve
+from sunpy_sr.core.degradation import degrade, degrade_array
+from sunpy_sr.core.pairs import PairSet
+from sunpy_sr.api.superresolve import superresolve
 
 # Two 128x128 crops of the real 2016-07-07 full-disk map (level-1 pixel indices):
 # an active region (about 870 pixels above 200 G) and a quiet-Sun patch near disk centre.
@@ -316,7 +316,7 @@ def _is_png(path):
 
 @pytest.mark.realdata
 def test_plot_comparison_panel(real_pairs, evaluated, tmp_path):
-    from sunpy_sr.plotting import plot_comparison_panel
+    from sunpy_sr.visualization import plot_comparison_panel
     hr, lr = real_pairs
     outputs = evaluated[1]
     path = tmp_path / "panel.png"
@@ -338,7 +338,7 @@ def test_plot_comparison_panel(real_pairs, evaluated, tmp_path):
 
 @pytest.mark.realdata
 def test_plot_scatter_figure(real_pairs, evaluated, tmp_path):
-    from sunpy_sr.plotting import plot_scatter_figure
+    from sunpy_sr.visualization import plot_scatter_figure
     hr, _ = real_pairs
     outputs = {"bicubic": evaluated[1]["bicubic"], "target": hr}
     path = tmp_path / "scatter.png"
@@ -384,7 +384,7 @@ def test_error_budget_of_bicubic_on_held_out_active_region(sharp_377):
     # (sunspot edges, penumbrae, plage) carry most of bicubic's squared error,
     # the > 1000 G umbrae little of it, although their errors are larger per pixel.
     hr = np.clip(np.asarray(sharp_377.data, dtype=np.float32)[:368, 100:612], -2000, 2000)
-    from sunpy_sr.superresolve import superresolve
+    from sunpy_sr.api.superresolve import superresolve
     sr = superresolve(degrade_array(hr), method="bicubic")
     budget = metrics.error_budget(hr, sr)
     quiet, mid, strong = budget["error_share"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sunpy_sr
-from sunpy_sr.degrade import degrade_array
+from sunpy_sr.core.degradation import degrade_array
 from sunpy_sr.metrics import psnr
 
 # Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.34 linear, 46.59 rcan-fast,

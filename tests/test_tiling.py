@@ -4,7 +4,7 @@ import pytest
 
 import sunpy_sr
 from sunpy_sr.methods import available_methods
-from sunpy_sr.tiling import run_tiled, tile_slices
+from sunpy_sr.inference.tiling import run_tiled, tile_slices
 
 
 def test_tile_slices_cover_once():

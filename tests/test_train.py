@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from sunpy_sr.data import sample
-from sunpy_sr.degrade import degrade_array
-from sunpy_sr.pairs import PairRecipe, PairSet, crop_origins, make_pairs, select_by_date, to_level15
-from sunpy_sr.train import PatchSampler, TrainConfig, load_checkpoint, train
+from sunpy_sr.core.degradation import degrade_array
+from sunpy_sr.core.pairs import PairRecipe, PairSet, crop_origins, make_pairs, select_by_date, to_level15
+from sunpy_sr.training import PatchSampler, TrainConfig, load_checkpoint, train
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import sunpy.map
 from sunpy.util.exceptions import SunpyMetadataWarning
 
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
-from sunpy_sr.superresolve import superresolve
-from sunpy_sr.validation import as_float_array, validate_input
+from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.core.validation import as_float_array, validate_input
 
 
 def header(shape=(16, 16), **changes):

@@ -8,7 +8,7 @@ import torch
 
 import sunpy_sr
 from sunpy_sr.exceptions import WeightsError
-from sunpy_sr.linear_filter import LINEAR_WEIGHTS, load_linear_filter
+from sunpy_sr.methods.linear import LINEAR_WEIGHTS, load_linear_filter
 from sunpy_sr.weights import export_weights, load_network, sha256, weights_path
 
 

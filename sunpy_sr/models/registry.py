@@ -5,11 +5,12 @@ A weight file stores a state_dict and, beside it, the preset name and the exact
 keyword arguments, so that :func:`build_model` can rebuild the network without
 pickled code (deepCR's pattern).
 """
+from sunpy_sr.models.progan import ProGenerator
 from sunpy_sr.models.rcan import RCAN
 
 __all__ = ["ARCHITECTURES", "PRESETS", "build_model", "get_preset"]
 
-ARCHITECTURES = {"rcan": RCAN}
+ARCHITECTURES = {"rcan": RCAN, "progan": ProGenerator}
 
 #: Named configurations. ``rcan-paper`` is Rahman et al. (2020) / Zhang et al. (2018):
 #: 10 groups x 20 blocks x 64 features, reduction 16 (15.4 M parameters); meant for a GPU.
@@ -24,6 +25,12 @@ PRESETS = {
                    "ca_window": 5, "up_feats": 16},
     "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
                   "ca_window": 3, "up_feats": 4},
+    "progan-paper": {"arch": "progan", "dcus": [9, 3], "n_layers": 8, "growth": 40, "width": [160, 160],
+                     "bottleneck": 4},
+    "progan-small": {"arch": "progan", "dcus": [5, 1], "n_layers": 4, "growth": 16, "width": [32, 16],
+                     "bottleneck": 2},
+    "progan-tiny": {"arch": "progan", "dcus": [1, 1], "n_layers": 2, "growth": 4, "width": [8, 8],
+                    "bottleneck": 2},
 }
 
 

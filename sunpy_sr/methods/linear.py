@@ -8,7 +8,7 @@ The ``16 k^2`` coefficients minimise the squared error over training pairs
 shift-invariant 4x method can do on that data: a Wiener-like deconvolution of
 the degradation that bicubic interpolation does not attempt. It is fitted on the
 same pairs, with the same quiet-Sun/strong-field balance and the same 8
-symmetries of the square, as the networks.
+symmetries of the square, as the networks (`sunpy_sr.training.linear_fit`).
 """
 import json
 from dataclasses import dataclass
@@ -18,11 +18,13 @@ import numpy as np
 import scipy.ndimage
 
 from sunpy_sr.exceptions import WeightsError
+from sunpy_sr.weights.catalogue import WEIGHTS_DIR
 
-__all__ = ["LinearFilter", "fit_linear_filter", "load_linear_filter", "LINEAR_WEIGHTS"]
+__all__ = ["LinearFilter", "load_linear_filter", "LINEAR_WEIGHTS"]
 
-#: The bundled filter (fitted by ``sunpy-sr fit-linear`` on the training pairs).
-LINEAR_WEIGHTS = Path(__file__).parent / "weights" / "linear.npz"
+#: The bundled filter (fitted by ``sunpy-sr fit-linear`` on the training pairs;
+#: see `sunpy_sr.training.linear_fit`).
+LINEAR_WEIGHTS = WEIGHTS_DIR / "linear.npz"
 
 
 @dataclass
@@ -50,56 +52,6 @@ class LinearFilter:
     def save(self, path, **metadata):
         np.savez(path, coef=self.coef.astype(np.float32), scale=self.scale,
                  metadata=json.dumps(metadata))
-
-
-def _symmetries(lr, hr):
-    for k in range(4):
-        for flip in (False, True):
-            a, b = np.rot90(lr, k), np.rot90(hr, k)
-            yield (a[:, ::-1], b[:, ::-1]) if flip else (a, b)
-
-
-def fit_linear_filter(pairs, *, size=7, scale=4, strong_fraction=0.5, strong_threshold=300.0,
-                      ridge=1e-3):
-    """
-    Fit the filter on HR/LR pairs by weighted least squares.
-
-    Parameters
-    ----------
-    pairs : `sunpy_sr.pairs.PairSet`
-    size : int
-        Odd LR neighbourhood size ``k``.
-    strong_fraction, strong_threshold : float
-        Share of the total weight given to LR pixels whose HR block has
-        ``max |B| > strong_threshold`` (G), as in `sunpy_sr.train.PatchSampler`.
-    ridge : float
-        Tikhonov term, relative to the mean diagonal of the normal matrix.
-    """
-    r = size // 2
-    chunks = []
-    for lr0, hr0 in zip(pairs.lr, pairs.hr):
-        for lr, hr in _symmetries(lr0, hr0):
-            ny, nx = lr.shape
-            win = np.lib.stride_tricks.sliding_window_view(lr, (size, size))  # (ny-2r, nx-2r, k, k)
-            X = win.reshape(-1, size * size).astype(np.float64)
-            blocks = hr.reshape(ny, scale, nx, scale).transpose(0, 2, 1, 3)[r:ny - r, r:nx - r]
-            Y = blocks.reshape(-1, scale * scale).astype(np.float64)
-            strong = np.abs(Y).max(axis=1) > strong_threshold
-            chunks.append((X, Y, strong))
-    n_all = sum(len(c[0]) for c in chunks)
-    n_strong = sum(int(c[2].sum()) for c in chunks)
-    XtX = np.zeros((size * size, size * size))
-    XtY = np.zeros((size * size, scale * scale))
-    for X, Y, strong in chunks:
-        w = np.full(len(X), (1 - strong_fraction) / n_all if n_strong else 1 / n_all)
-        if n_strong:
-            w[strong] += strong_fraction / n_strong
-        Xw = X * w[:, None]
-        XtX += Xw.T @ X
-        XtY += Xw.T @ Y
-    XtX += ridge * np.trace(XtX) / len(XtX) * np.eye(len(XtX))
-    coef = np.linalg.solve(XtX, XtY)  # (k*k, s*s)
-    return LinearFilter(coef.T.reshape(scale, scale, size, size), scale)
 
 
 def load_linear_filter(path=None):

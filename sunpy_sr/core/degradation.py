@@ -25,8 +25,10 @@ import scipy.ndimage
 import sunpy.map
 
 from sunpy_sr.exceptions import SunpySRUserWarning
-from sunpy_sr.header import add_provenance, rescale_meta
-from sunpy_sr.validation import as_float_array, validate_input
+from sunpy_sr.core.grid import block_mean, block_view
+from sunpy_sr.core.header import add_provenance, rescale_meta
+from sunpy_sr.core.units import field_unit, from_gauss
+from sunpy_sr.core.validation import validate_input
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "DEGRADE_METHODS"]
 
@@ -45,11 +47,6 @@ def gaussian_kernel(sigma=2.0, kernel_size=5):
     return k / k.sum()
 
 
-def _block_view(a, factor):
-    ny, nx = a.shape
-    return a.reshape(ny // factor, factor, nx // factor, factor)
-
-
 def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_size=5):
     """
     Degrade a 2D float array (see module docstring). Shape must be a multiple of ``factor``.
@@ -65,9 +62,9 @@ def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kern
     if data.shape[0] % factor or data.shape[1] % factor:
         raise ValueError(f"shape {data.shape} is not a multiple of factor {factor}")
     nan = np.isnan(data)
-    block_nan = _block_view(nan, factor).any(axis=(1, 3))
+    block_nan = block_view(nan, factor).any(axis=(1, 3))
     if method == "bin":
-        out = _block_view(np.where(nan, 0, data).astype(np.float64), factor).mean(axis=(1, 3))
+        out = block_mean(data, factor)
     else:
         k = gaussian_kernel(sigma, kernel_size)
         valid = (~nan).astype(np.float64)
@@ -77,11 +74,11 @@ def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kern
             smooth = num / den
         if factor % 2 == 0:
             lo = factor // 2 - 1
-            blocks = _block_view(smooth, factor)[:, lo:lo + 2, :, lo:lo + 2]
+            blocks = block_view(smooth, factor)[:, lo:lo + 2, :, lo:lo + 2]
             out = blocks.mean(axis=(1, 3))
         else:
             c = factor // 2
-            out = _block_view(smooth, factor)[:, c, :, c]
+            out = block_view(smooth, factor)[:, c, :, c]
     out = out.astype(np.float32)
     out[block_nan] = np.nan
     return out
@@ -128,6 +125,7 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
     out = degrade_array(data, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
     if not isinstance(smap, sunpy.map.GenericMap):
         return out
+    from_gauss(out, field_unit(smap, assume_magnetogram=True), out=out)  # back to the caller's unit
     from sunpy_sr.version import version
     meta = rescale_meta(smap.meta, 1 / factor, out.shape)
     detail = f"sigma={sigma}, kernel={kernel_size}" if method == "gaussian-bilinear" else "block mean"

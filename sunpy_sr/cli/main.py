@@ -90,10 +90,10 @@ def _cmd_degrade(a):
 
 
 def _cmd_train(a):
-    from sunpy_sr.train import TrainConfig, train_from_folder
+    from sunpy_sr.training import TrainConfig, train_from_folder
     config = None
     if a.iterations or a.preset:
-        from sunpy_sr.train import load_run_file
+        from sunpy_sr.training import load_run_file
         config = load_run_file(a.config)[0] if a.config else TrainConfig()
         config.iterations = a.iterations or config.iterations
         config.preset = a.preset or config.preset
@@ -111,8 +111,8 @@ def _cmd_export(a):
 
 
 def _run_pairs(a):
-    from sunpy_sr.pairs import PairRecipe, find_magnetograms, make_pairs, select_by_date
-    from sunpy_sr.train import load_run_file
+    from sunpy_sr.core.pairs import PairRecipe, find_magnetograms, make_pairs, select_by_date
+    from sunpy_sr.training import load_run_file
     files = find_magnetograms(a.data)
     spec, recipe = {}, PairRecipe()
     if a.config:
@@ -124,7 +124,7 @@ def _run_pairs(a):
 
 
 def _cmd_fit_linear(a):
-    from sunpy_sr.linear_filter import fit_linear_filter
+    from sunpy_sr.methods.linear import fit_linear_filter
     pairs = _run_pairs(a)
     filt = fit_linear_filter(pairs, size=a.size)
     filt.save(a.out, fitted_on=sorted(set(pairs.source)), size=a.size)

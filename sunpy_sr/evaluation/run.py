@@ -1,8 +1,8 @@
 """
 ``sunpy-sr evaluate``: the paper's Table 1 and Figures 2-3 for several methods on held-out data.
 
-Builds HR/LR pairs with `sunpy_sr.pairs.make_pairs` (the same recipe as
-training), runs every method, prints the table (`sunpy_sr.metrics.evaluate`)
+Builds HR/LR pairs with `sunpy_sr.core.pairs.make_pairs` (the same recipe as
+training), runs every method, prints the table (`sunpy_sr.evaluation.evaluate`)
 and writes ``table.ecsv``, ``figure3.png`` (2D histograms, error bars, scatter)
 ``figure2.png`` (input, target and each method on a few crops) and
 ``error_budget.ecsv`` (each method's squared error split by ``|B|`` band).
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sunpy_sr.metrics import error_budget, evaluate
-from sunpy_sr.pairs import PairRecipe, find_magnetograms, make_pairs
-from sunpy_sr.plotting import plot_comparison_panel, plot_scatter_figure
+from sunpy_sr.evaluation.table import evaluate
+from sunpy_sr.metrics import error_budget
+from sunpy_sr.core.pairs import PairRecipe, find_magnetograms, make_pairs
+from sunpy_sr.visualization import plot_comparison_panel, plot_scatter_figure
 
 __all__ = ["run_evaluation"]
 

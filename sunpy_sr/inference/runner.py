@@ -1,7 +1,9 @@
 """Running a network on an array: device, dtype, channels_last, inference mode."""
 import numpy as np
 
-from sunpy_sr.exceptions import SunpySRUserWarning
+from sunpy_sr.core.grid import SYMMETRIES
+from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.inference.state import flush_denormal
 
 __all__ = ["network_runner", "resolve_device"]
 
@@ -19,12 +21,8 @@ def resolve_device(device):
         warnings.warn("MPS is not available; running on the CPU", SunpySRUserWarning, stacklevel=3)
         device = "cpu"
     if device.split(":")[0] not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'mps'")
+        raise SunpySRError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'mps'")
     return torch.device(device)
-
-
-#: The 16 symmetries the networks were trained with: (quarter turns, flip, polarity).
-SYMMETRIES = [(k, flip, sign) for k in range(4) for flip in (False, True) for sign in (1.0, -1.0)]
 
 
 def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
@@ -37,8 +35,9 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
     device : str
         "cpu", "cuda" or "mps"; CPU if the accelerator is absent.
     dtype : {"float32", "bfloat16"}
-        Compute type. bfloat16 autocast pays only on CPUs with AMX/AVX512-BF16 or on
-        GPUs; its error against float32 is measured by ``benchmarks/``.
+        Compute type. On a 2-core AVX2 CPU without AMX, bfloat16 autocast was measured
+        7x slower than float32 and 0.19 G RMS off it (``benchmarks/bench_inference.py``);
+        it is meant for hardware with native bfloat16.
     ensemble : bool
         Average the outputs over the 16 symmetries of the training augmentation
         (rotations by 90 degrees, flips, polarity reversal), each undone after the
@@ -50,16 +49,15 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
     import torch
     dev = resolve_device(device)
     if dtype not in ("float32", "bfloat16"):
-        raise ValueError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        raise SunpySRError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
     net = copy.deepcopy(model).to(dev).to(memory_format=torch.channels_last).eval()
 
     def run(a):
         x = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None].to(dev)
         x = x.contiguous(memory_format=torch.channels_last)
-        # Denormal floats can slow x86 CPUs several-fold; flushing them to zero changes results
-        # by < 1e-30 G (restored afterwards). No effect measured with the bundled weights.
-        torch.set_flush_denormal(True)
-        try:
+        # Denormal floats slow x86 CPUs; flushing them to zero changes values below 1.2e-38 G
+        # only. The caller's setting is restored afterwards (also on error).
+        with flush_denormal(True):
             with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
                                                         enabled=dtype == "bfloat16"):
                 if not ensemble:
@@ -73,7 +71,5 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
                         o = torch.flip(o, (3,)) if flip else o
                         y += torch.rot90(o, -k, (2, 3)).float()
                     y /= len(SYMMETRIES)
-        finally:
-            torch.set_flush_denormal(False)
         return y[0, 0].float().cpu().numpy()
     return run

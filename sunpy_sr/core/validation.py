@@ -1,16 +1,14 @@
 """Input validation: is this a 2D line-of-sight magnetogram we can process?"""
 import warnings
 
-import astropy.units as u
 import numpy as np
 import sunpy.map
 
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.core.units import FIELD_UNIT, field_unit
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
 __all__ = ["as_float_array", "validate_input"]
 
-#: Units accepted for a LOS magnetogram (both are gauss in CGS).
-FIELD_UNITS = (u.G, u.Mx / u.cm**2)
 _NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "velocity",
                           "linewidth", "depth", "euv", "stokes")
 
@@ -18,15 +16,6 @@ _NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "v
 def as_float_array(data):
     """Return ``data`` as native-byte-order float32 (a copy; FITS arrays are big-endian)."""
     return np.array(data, dtype=np.float32, order="C", copy=True)
-
-
-def _is_field_unit(unit):
-    if unit is None:
-        return False
-    try:
-        return unit.is_equivalent(u.G)
-    except (AttributeError, TypeError):
-        return False
 
 
 def validate_input(obj, *, min_size=1, assume_magnetogram=False):
@@ -40,39 +29,43 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
     min_size : int
         Smallest allowed number of pixels along either axis.
     assume_magnetogram : bool
-        Skip the product and unit checks (the caller vouches that the data are a
-        LOS field in gauss).
+        Skip the product check, and take data without a field unit as gauss (the
+        caller vouches that the data are a LOS field). Data in a field unit are
+        still converted.
 
     Returns
     -------
     data : `numpy.ndarray`
-        float32, native byte order, a copy of the input data.
+        float32, native byte order, a copy of the input data **in gauss** (a map in
+        T, kG or mT is converted; see `sunpy_sr.core.units`).
 
     Raises
     ------
-    TypeError
-        Neither a Map nor an array.
-    ValueError
-        Not two-dimensional, or smaller than ``min_size``.
+    SunpySRTypeError
+        (also a `TypeError`) Neither a Map nor an array, or non-numeric data.
     SunpySRError
-        Not a magnetogram, unknown units, non-square pixels, or all NaN.
+        (also a `ValueError`) Not two-dimensional, smaller than ``min_size``, not a
+        magnetogram, not a field unit, non-square pixels, or all NaN.
     """
     if isinstance(obj, sunpy.map.GenericMap):
         data = np.asarray(obj.data)
     elif isinstance(obj, np.ndarray):
         data = obj
     else:
-        raise TypeError(f"expected a sunpy.map.GenericMap or a 2D numpy array, got {type(obj).__name__}")
+        raise SunpySRTypeError(f"expected a sunpy.map.GenericMap or a 2D numpy array, got {type(obj).__name__}")
     if data.ndim != 2:
-        raise ValueError(f"expected 2D data, got an array of shape {data.shape}")
+        raise SunpySRError(f"expected 2D data, got an array of shape {data.shape}")
     if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
-        raise TypeError(f"expected real numeric data, got dtype {data.dtype}")
+        raise SunpySRTypeError(f"expected real numeric data, got dtype {data.dtype}")
     if min(data.shape) < min_size:
-        raise ValueError(f"input of shape {data.shape} is too small: this method needs at least "
+        raise SunpySRError(f"input of shape {data.shape} is too small: this method needs at least "
                          f"{min_size}x{min_size} pixels")
     if isinstance(obj, sunpy.map.GenericMap):
         _validate_map(obj, assume_magnetogram)
     out = as_float_array(data)
+    unit = field_unit(obj, assume_magnetogram=True) if isinstance(obj, sunpy.map.GenericMap) else FIELD_UNIT
+    if unit != FIELD_UNIT:
+        out *= np.float32(unit.to(FIELD_UNIT))
     if not np.isfinite(out).any():
         raise SunpySRError("the input contains no finite values (all NaN or infinite)")
     out[np.isinf(out)] = np.nan
@@ -89,11 +82,10 @@ def _validate_map(smap, assume_magnetogram):
             raise SunpySRError(
                 f"{smap.name!r} does not look like a LOS magnetogram (CONTENT/measurement: "
                 f"{words.strip()!r}); pass assume_magnetogram=True to process it anyway")
-        unit = smap.unit
-        if not _is_field_unit(unit):
+        if smap.unit is None or not smap.unit.is_equivalent(FIELD_UNIT):
             raise SunpySRError(
-                f"unknown or unsupported data unit {meta.get('bunit')!r}: a LOS magnetogram in G or "
-                f"Mx/cm^2 is expected; pass assume_magnetogram=True if the data are in gauss")
+                f"unknown or unsupported data unit {meta.get('bunit')!r}: a LOS magnetogram in G, kG, T, "
+                f"mT or Mx/cm^2 is expected; pass assume_magnetogram=True if the data are in gauss")
         if "HMI" not in str(smap.instrument).upper():
             warnings.warn(f"the networks were trained on SDO/HMI; this map is from "
                           f"{smap.observatory} {smap.instrument}", SunpySRUserWarning, stacklevel=4)

@@ -1,0 +1,154 @@
+"""
+The evaluation table of Rahman et al. (2020), Table 1: every method on every HR/LR pair.
+"""
+from collections.abc import Mapping
+
+import astropy.units as u
+import numpy as np
+
+from sunpy_sr.core.units import quantity_in_gauss
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
+from sunpy_sr.metrics import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, ssim,
+                              strong_field_rmse)
+from sunpy_sr.metrics._common import _data
+
+__all__ = ["evaluate", "EVALUATE_COLUMNS"]
+
+#: Columns of the table returned by :func:`evaluate`, in order.
+EVALUATE_COLUMNS = ("method", "n_images", "psnr", "cc", "rmse", "ssim", "rmse_strong",
+                    "n_strong", "redegradation_residual")
+
+
+def _pairs(pairs_or_lists):
+    if hasattr(pairs_or_lists, "hr") and hasattr(pairs_or_lists, "lr"):
+        hr, lr = list(pairs_or_lists.hr), list(pairs_or_lists.lr)
+    else:
+        try:
+            hr, lr = pairs_or_lists
+        except (TypeError, ValueError):
+            raise SunpySRTypeError("expected a sunpy_sr.core.pairs.PairSet or a pair (hr_list, lr_list)") from None
+        hr, lr = list(hr), list(lr)
+    if len(hr) != len(lr):
+        raise SunpySRError(f"{len(hr)} HR images but {len(lr)} LR images")
+    if not hr:
+        raise SunpySRError("no image to evaluate")
+    hr = [np.asarray(_data(h), dtype=np.float32) for h in hr]
+    lr = [np.asarray(_data(x), dtype=np.float32) for x in lr]
+    return hr, lr
+
+def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
+             degrade_method="gaussian-bilinear", progress=True, return_outputs=False, **method_options):
+    """
+    Evaluate super-resolution methods on HR/LR pairs, as in Rahman et al. (2020), Table 1.
+
+    Each LR image is super-resolved with every method
+    (``sunpy_sr.superresolve(lr, method=m)``), each metric is computed per image
+    against the HR image and then averaged over the images.
+
+    Parameters
+    ----------
+    pairs_or_lists : `sunpy_sr.core.pairs.PairSet` or tuple ``(hr_list, lr_list)``
+        HR images (G, e.g. clipped to +-2000 G as in `sunpy_sr.core.pairs`) and their
+        degraded LR versions (``factor`` = 4 times smaller), as arrays or Maps.
+    methods : sequence of str, or mapping
+        Registered method names (default: bicubic only). A mapping ``name ->
+        list of SR arrays`` evaluates outputs computed elsewhere instead.
+    strong_threshold : float or `~astropy.units.Quantity`
+        ``|target|`` above which a pixel counts in ``rmse_strong`` (G, default 200).
+    degrade_method : str
+        Degradation recipe behind the LR images, used by the re-degradation residual.
+    progress : bool
+        Show a `tqdm` progress bar over images.
+    return_outputs : bool
+        Also return the super-resolved arrays.
+    **method_options : dict
+        Per-method options, keyed by method name, e.g.
+        ``evaluate(pairs, methods=("bicubic", "rcan"), rcan={"weights": path})``.
+
+    Returns
+    -------
+    table : `~astropy.table.QTable`
+        One row per method with the columns :data:`EVALUATE_COLUMNS`:
+        ``method``; ``n_images``; ``psnr`` (dB, peak 4000 G); ``cc``; ``rmse`` (G);
+        ``ssim`` (data range 4000 G); ``rmse_strong`` (G, over the pixels with
+        ``|target|`` > ``strong_threshold``, averaged over the ``n_strong`` images
+        that have any, NaN if none); ``redegradation_residual`` (G, RMS of
+        ``degrade(SR) - LR``). ``table.meta`` holds the threshold, the peak and
+        the per-image values (``table.meta["per_image"][method][column]``).
+    outputs : dict
+        Only with ``return_outputs=True``: method -> list of SR arrays (float32),
+        for plotting (`sunpy_sr.visualization`).
+
+    References
+    ----------
+    Rahman, S. et al. 2020, ApJL 897, L32, doi:10.3847/2041-8213/ab9d79
+
+    Examples
+    --------
+    >>> from sunpy_sr.evaluation import evaluate
+    >>> from sunpy_sr.core.pairs import make_pairs, PairRecipe
+    >>> pairs = make_pairs(files, PairRecipe(size=256, stride=256))            # doctest: +SKIP
+    >>> table, outputs = evaluate(pairs, methods=("bicubic", "rcan"),
+    ...                           return_outputs=True)                          # doctest: +SKIP
+    >>> from sunpy_sr.visualization import plot_scatter_figure
+    >>> plot_scatter_figure(pairs.hr, outputs, path="figure3.png")              # doctest: +SKIP
+    """
+    from astropy.table import QTable
+    from tqdm.auto import tqdm
+
+    hr, lr = _pairs(pairs_or_lists)
+    if isinstance(methods, str):
+        methods = (methods,)
+    given = dict(methods) if isinstance(methods, Mapping) else None
+    names = list(given) if given is not None else list(methods)
+    unknown = sorted(set(method_options) - set(names))
+    if unknown:
+        raise SunpySRTypeError(f"options given for {unknown}, which are not among the methods {names}")
+    if given is not None:
+        for name, outs in given.items():
+            if len(outs) != len(hr):
+                raise SunpySRError(f"{name}: {len(outs)} outputs for {len(hr)} images")
+    else:
+        from sunpy_sr.api.superresolve import superresolve
+
+    keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual")
+    per_image = {m: {k: np.empty(len(hr)) for k in keys} for m in names}
+    outputs = {m: [] for m in names}
+    total = len(hr) * len(names)
+    with tqdm(total=total, desc="evaluate", unit="image", disable=not progress) as bar:
+        for name in names:
+            for i, (h, x) in enumerate(zip(hr, lr)):
+                if given is not None:
+                    sr = np.asarray(_data(given[name][i]), dtype=np.float32)
+                else:
+                    sr = superresolve(x, method=name, **method_options.get(name, {}))
+                factor = sr.shape[0] // x.shape[0]
+                vals = per_image[name]
+                vals["psnr"][i] = psnr(h, sr)
+                vals["cc"][i] = pearson_cc(h, sr)
+                vals["rmse"][i] = rmse(h, sr)
+                vals["ssim"][i] = ssim(h, sr)
+                vals["rmse_strong"][i] = strong_field_rmse(h, sr, strong_threshold)
+                vals["redegradation_residual"][i] = redegradation_residual(
+                    sr, x, factor=factor, method=degrade_method)
+                if return_outputs:
+                    outputs[name].append(sr)
+                bar.update(1)
+
+    rows = {k: [] for k in EVALUATE_COLUMNS}
+    for name in names:
+        vals = per_image[name]
+        strong = vals["rmse_strong"][np.isfinite(vals["rmse_strong"])]
+        rows["method"].append(name)
+        rows["n_images"].append(len(hr))
+        rows["n_strong"].append(len(strong))
+        rows["rmse_strong"].append(strong.mean() if len(strong) else np.nan)
+        for k in ("psnr", "cc", "rmse", "ssim", "redegradation_residual"):
+            rows[k].append(vals[k].mean())
+    table = QTable()
+    units = {"psnr": u.dB, "rmse": u.G, "rmse_strong": u.G, "redegradation_residual": u.G}
+    for k in EVALUATE_COLUMNS:
+        table[k] = u.Quantity(rows[k], units[k]) if k in units else rows[k]
+    table.meta.update({"max_field": MAX_FIELD * u.G, "strong_threshold": quantity_in_gauss(strong_threshold, name="strong_threshold") * u.G,
+                       "degrade_method": degrade_method, "per_image": per_image})
+    return (table, outputs) if return_outputs else table

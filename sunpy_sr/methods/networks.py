@@ -1,0 +1,33 @@
+"""Network methods, each built from the weight catalogue (`sunpy_sr.weights.catalogue`)."""
+from sunpy_sr.exceptions import SunpySRTypeError
+from sunpy_sr.methods.registry import register_method
+from sunpy_sr.weights.catalogue import CATALOGUE
+
+__all__ = ["register_network"]
+
+_OPTIONS = ("weights", "device", "dtype", "ensemble")
+
+
+def register_network(method, *, description, min_size=8):
+    """
+    Register ``method`` as a network whose bundled weights are ``CATALOGUE[method]``.
+
+    The built function takes the options ``weights`` (a user's own weight file or
+    training checkpoint, of any registered architecture), ``device``, ``dtype`` and
+    ``ensemble`` (see `sunpy_sr.inference.network_runner`).
+    """
+    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, **options):
+        if options:
+            raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
+        from sunpy_sr.inference import network_runner
+        from sunpy_sr.weights import load_network
+        model, _ = load_network(weights, default=method)
+        return network_runner(model, device=device, dtype=dtype, ensemble=ensemble), model.receptive_radius()
+    register_method(method, scale=4, min_size=min_size, is_network=True, description=description)(build)
+    return build
+
+
+register_network("rcan", description="residual channel attention network (Zhang et al. 2018; Rahman et al. "
+                                      f"2020) trained on real HMI; bundled weights: {CATALOGUE['rcan'].stem}")
+register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
+                                          "about 20x faster than rcan, between linear and rcan in quality")

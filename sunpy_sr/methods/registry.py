@@ -1,0 +1,72 @@
+"""
+The registry of super-resolution methods behind ``superresolve(..., method=...)``.
+
+Each method maps a float32 2D array of LR field values in gauss (no NaN; the
+caller fills and restores them) to an array ``scale`` times larger on the grid
+where output pixel ``j`` is centred on input coordinate ``(j + 0.5) / scale - 0.5``
+(CRPIX' = scale * (CRPIX - 0.5) + 0.5; see `sunpy_sr.core.header`). A method declares:
+
+``scale``
+    the zoom factor (4 for every bundled method);
+``min_size``
+    the smallest input (pixels per axis) it accepts;
+``receptive_radius``
+    LR pixels beyond which input cannot change an output pixel, used by
+    `sunpy_sr.inference.tiling` to pad tiles so that tiling is exact.
+
+Register a new one with :func:`register_method` (sunkit-image's pattern); it then
+appears in `available_methods`, in the docstring of `sunpy_sr.superresolve` and in the
+command line's ``--method`` help.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sunpy_sr.exceptions import SunpySRError
+
+__all__ = ["Method", "register_method", "get_method", "available_methods", "METHODS"]
+
+#: name -> `Method`
+METHODS = {}
+
+
+@dataclass
+class Method:
+    """A registered super-resolution method (see module docstring)."""
+    name: str
+    scale: int
+    min_size: int
+    description: str
+    # (options) -> (array -> array, receptive_radius); options are method-specific keywords
+    build: Callable = field(repr=False)
+    is_network: bool = False
+
+
+def register_method(name, *, scale, min_size, description, is_network=False):
+    """
+    Decorator registering ``build(**options) -> (function, receptive_radius)`` as ``name``.
+
+    The listing in `sunpy_sr.superresolve`'s docstring is refreshed, so a method
+    registered after import is documented like the bundled ones.
+    """
+    def deco(build):
+        METHODS[name] = Method(name, scale, min_size, description, build, is_network)
+        for listener in _LISTENERS:
+            listener()
+        return build
+    return deco
+
+
+#: callables run after every registration (e.g. the docstring refresh of ``superresolve``)
+_LISTENERS = []
+
+
+def available_methods():
+    """Names of the registered methods."""
+    return sorted(METHODS)
+
+
+def get_method(name):
+    """The `Method` registered as ``name`` (ValueError listing the registered ones otherwise)."""
+    if name not in METHODS:
+        raise SunpySRError(f"unknown method {name!r}; registered methods: {', '.join(available_methods())}")
+    return METHODS[name]

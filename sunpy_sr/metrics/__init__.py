@@ -1,0 +1,21 @@
+"""
+Metrics of super-resolved magnetograms: image quality (Rahman et al. 2020, Table 1), flux and
+the error budget by field strength. Fields are converted to gauss from a Map's or Quantity's
+unit; plain arrays are taken to be in gauss. Never imports torch.
+"""
+from sunpy_sr.metrics.budget import error_budget
+from sunpy_sr.metrics.flux import map_pixel_area, signed_flux, unsigned_flux
+from sunpy_sr.metrics.image import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, ssim,
+                                    strong_field_rmse)
+
+__all__ = ["psnr", "pearson_cc", "rmse", "ssim", "strong_field_rmse", "error_budget", "redegradation_residual",
+           "signed_flux", "unsigned_flux", "map_pixel_area", "MAX_FIELD"]
+
+
+def __getattr__(name):
+    # ``sunpy_sr.metrics.evaluate`` moved to `sunpy_sr.evaluation` (it runs the methods, so it
+    # cannot live beside metrics that never import torch); the old name keeps working.
+    if name in ("evaluate", "EVALUATE_COLUMNS"):
+        from sunpy_sr.evaluation import table
+        return getattr(table, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

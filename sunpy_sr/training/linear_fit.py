@@ -1,0 +1,56 @@
+"""
+Fitting the least-squares optimal linear 4x filter (`sunpy_sr.methods.linear`) on training pairs.
+
+The fit uses the same pairs, the same quiet-Sun/strong-field balance and the same
+8 symmetries of the square as the networks.
+"""
+import numpy as np
+
+from sunpy_sr.core.grid import SQUARE_SYMMETRIES, apply_symmetry
+from sunpy_sr.methods.linear import LinearFilter
+
+__all__ = ["fit_linear_filter"]
+
+
+def fit_linear_filter(pairs, *, size=7, scale=4, strong_fraction=0.5, strong_threshold=300.0,
+                      ridge=1e-3):
+    """
+    Fit the filter on HR/LR pairs by weighted least squares.
+
+    Parameters
+    ----------
+    pairs : `sunpy_sr.core.pairs.PairSet`
+    size : int
+        Odd LR neighbourhood size ``k``.
+    strong_fraction, strong_threshold : float
+        Share of the total weight given to LR pixels whose HR block has
+        ``max |B| > strong_threshold`` (G), as in `sunpy_sr.training.PatchSampler`.
+    ridge : float
+        Tikhonov term, relative to the mean diagonal of the normal matrix.
+    """
+    r = size // 2
+    chunks = []
+    for lr0, hr0 in zip(pairs.lr, pairs.hr):
+        for k, flip, _ in SQUARE_SYMMETRIES:
+            lr, hr = apply_symmetry(lr0, k, flip), apply_symmetry(hr0, k, flip)
+            ny, nx = lr.shape
+            win = np.lib.stride_tricks.sliding_window_view(lr, (size, size))  # (ny-2r, nx-2r, k, k)
+            X = win.reshape(-1, size * size).astype(np.float64)
+            blocks = hr.reshape(ny, scale, nx, scale).transpose(0, 2, 1, 3)[r:ny - r, r:nx - r]
+            Y = blocks.reshape(-1, scale * scale).astype(np.float64)
+            strong = np.abs(Y).max(axis=1) > strong_threshold
+            chunks.append((X, Y, strong))
+    n_all = sum(len(c[0]) for c in chunks)
+    n_strong = sum(int(c[2].sum()) for c in chunks)
+    XtX = np.zeros((size * size, size * size))
+    XtY = np.zeros((size * size, scale * scale))
+    for X, Y, strong in chunks:
+        w = np.full(len(X), (1 - strong_fraction) / n_all if n_strong else 1 / n_all)
+        if n_strong:
+            w[strong] += strong_fraction / n_strong
+        Xw = X * w[:, None]
+        XtX += Xw.T @ X
+        XtY += Xw.T @ Y
+    XtX += ridge * np.trace(XtX) / len(XtX) * np.eye(len(XtX))
+    coef = np.linalg.solve(XtX, XtY)  # (k*k, s*s)
+    return LinearFilter(coef.T.reshape(scale, scale, size, size), scale)

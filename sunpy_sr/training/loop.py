@@ -1,0 +1,148 @@
+"""
+The training loop shared by every network: sampling, checkpoints, exact resume, logs.
+
+Rahman et al. (2020) train RCAN with an L1 loss and Adam (beta 0.9, 0.999) at
+a learning rate of 1e-4 halved every 2e5 iterations; those are the defaults here,
+except ``lr_halving`` which a CPU run sets much lower.
+
+Exact resume: a checkpoint holds the model, optimizer and scheduler states, the
+iteration, and the states of both random generators (patch sampling and
+augmentation come from one `numpy.random.Generator`), so a run interrupted and
+resumed ends with the same weights as an uninterrupted one.
+"""
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.inference.state import flush_denormal, torch_threads
+from sunpy_sr.metrics import pearson_cc, psnr, rmse
+from sunpy_sr.models.registry import build_model
+from sunpy_sr.training.checkpoints import init_from, load_checkpoint, save_atomic
+from sunpy_sr.training.log import plot_log, write_log
+from sunpy_sr.training.losses import PIXEL_LOSSES
+from sunpy_sr.training.sampling import PatchSampler
+
+__all__ = ["train", "validate"]
+
+
+def validate(model, pairs, batch=1):
+    """Mean PSNR/CC/RMSE of ``model`` over validation pairs (per image, then averaged)."""
+    model.eval()
+    scores = {"psnr": [], "cc": [], "rmse": []}
+    with torch.inference_mode():
+        for lr, hr in zip(pairs.lr, pairs.hr):
+            sr = model(torch.from_numpy(lr)[None, None])[0, 0].numpy()
+            scores["psnr"].append(psnr(hr, sr))
+            scores["cc"].append(pearson_cc(hr, sr))
+            scores["rmse"].append(rmse(hr, sr))
+    model.train()
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progress=True,
+          stop_after=None):
+    """
+    Train a network on HR/LR pairs.
+
+    Parameters
+    ----------
+    config : `TrainConfig`
+    train_pairs, val_pairs : `sunpy_sr.core.pairs.PairSet`
+        Training and (optional) validation pairs, e.g. from `sunpy_sr.core.pairs.make_pairs`.
+    out_dir : path-like
+        Receives ``checkpoint.pt``, ``log.csv``, ``training.png`` and ``config.json``.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt`` exactly where it stopped.
+    progress : bool
+        Show a progress bar with the loss and iterations per second.
+    stop_after : int, optional
+        Stop (with a checkpoint) after this many iterations of this call, as an
+        interruption would; used by tests of exact resume.
+
+    Returns
+    -------
+    model : `torch.nn.Module`
+        The trained network (in eval mode).
+    """
+    if config.loss not in PIXEL_LOSSES:
+        raise SunpySRError(f"loss must be one of {sorted(PIXEL_LOSSES)}, got {config.loss!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # torch's thread count and the denormal flag are the caller's again afterwards, also on error;
+    # denormal floats slow x86 CPUs, and a network in training produces them
+    with torch_threads(config.threads or os.cpu_count() or 1), flush_denormal(True):
+        return _train_pixel(config, train_pairs, out_dir, val_pairs=val_pairs, resume=resume,
+                            progress=progress, stop_after=stop_after)
+
+
+def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, stop_after):
+    """The loop of :func:`train` for networks trained on a pixel loss alone."""
+    torch.manual_seed(config.seed)
+    loss_fn, loss_unit = PIXEL_LOSSES[config.loss]
+    model = build_model(config.model_config()).to(memory_format=torch.channels_last)
+    if config.init_weights and not (resume and (out_dir / "checkpoint.pt").exists()):
+        init_from(model, config.init_weights)
+    factor = model.scale
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.lr_halving, gamma=0.5)
+    rng = np.random.default_rng(config.seed)
+    start, log = 0, []
+    ckpt_path = out_dir / "checkpoint.pt"
+    if resume and ckpt_path.exists():
+        ck = load_checkpoint(ckpt_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        rng.bit_generator.state = ck["numpy_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        start, log = ck["iteration"], ck["log"]
+    sampler = PatchSampler(train_pairs, config.patch, factor, config.strong_fraction,
+                           config.strong_threshold, rng, sign_flip=config.sign_flip)
+    (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
+
+    def checkpoint(it):
+        save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                      "scheduler": sched.state_dict(), "numpy_rng": rng.bit_generator.state,
+                      "torch_rng": torch.get_rng_state(), "iteration": it, "log": log,
+                      "config": asdict(config), "model_config": config.model_config()}, ckpt_path)
+
+    model.train()
+    end = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
+    bar = tqdm(range(start, end), initial=start, total=config.iterations, disable=not progress,
+               desc="train", unit="it")
+    running, n_running, t0 = 0.0, 0, time.perf_counter()
+    it = start
+    for it in bar:
+        lr_b, hr_b = sampler.batch(config.batch_size)
+        lr_b = lr_b.contiguous(memory_format=torch.channels_last)
+        loss = loss_fn(model(lr_b), hr_b)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        running += loss.item()
+        n_running += 1
+        bar.set_postfix(loss=f"{loss.item():.2f} {loss_unit}")
+        done = it + 1
+        if done % config.validate_every == 0 or done == config.iterations:
+            row = {"iteration": done, "loss": running / n_running, "lr": sched.get_last_lr()[0],
+                   "seconds": time.perf_counter() - t0}
+            if val_pairs is not None and len(val_pairs):
+                row.update({f"val_{k}": v for k, v in validate(model, val_pairs).items()})
+            log.append(row)
+            write_log(log, out_dir / "log.csv")
+            running, n_running = 0.0, 0
+        if done % config.checkpoint_every == 0:
+            checkpoint(done)
+    checkpoint(end)
+    if log:
+        write_log(log, out_dir / "log.csv")
+        plot_log(log, out_dir / "training.png")
+    model.eval()
+    return model

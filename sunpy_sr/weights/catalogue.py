@@ -1,0 +1,44 @@
+"""
+The catalogue of bundled networks: method name -> weight file (and its metadata beside it).
+
+Each entry is two files in this folder: ``STEM.pt``, an fp16 state_dict (tensors only), and
+``STEM.json`` with the architecture config that rebuilds the network, the SHA-256 of the
+``.pt`` file, the training data, iterations and measured metrics.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["WEIGHTS_DIR", "CATALOGUE", "BUNDLED", "CatalogueEntry", "weights_path"]
+
+WEIGHTS_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A bundled network: the stem of its ``.pt``/``.json`` files in `WEIGHTS_DIR`."""
+    stem: str
+
+    @property
+    def path(self):
+        return WEIGHTS_DIR / f"{self.stem}.pt"
+
+    @property
+    def metadata_path(self):
+        return WEIGHTS_DIR / f"{self.stem}.json"
+
+
+#: method name -> bundled weights
+CATALOGUE = {
+    "rcan": CatalogueEntry("rcan-small"),
+    "rcan-fast": CatalogueEntry("rcan-tiny"),
+}
+#: method name -> bundled weight file stem (kept for the command line and provenance keys)
+BUNDLED = {name: entry.stem for name, entry in CATALOGUE.items()}
+
+
+def weights_path(name):
+    """Path of the bundled ``.pt`` file for method ``name``."""
+    from sunpy_sr.exceptions import WeightsError
+    if name not in CATALOGUE:
+        raise WeightsError(f"no bundled weights for {name!r}; bundled: {', '.join(sorted(CATALOGUE))}")
+    return CATALOGUE[name].path

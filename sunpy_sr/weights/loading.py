@@ -1,0 +1,173 @@
+"""
+Safe, hash-checked loading of network weights, and export of trained networks.
+
+Each network is two files side by side: ``NAME.pt``, a state_dict of tensors (fp16
+storage) and ``NAME.json``, its metadata: the architecture config that rebuilds the
+network (`sunpy_sr.models.build_model`, deepCR's pattern), the SHA-256 of the ``.pt``
+file, the training data and iterations, and the measured metrics. Training
+checkpoints (from `sunpy_sr.training.train`) are accepted too.
+
+Every file is read with ``torch.load(..., weights_only=True)``: a file whose pickle
+would run code is refused with a `~sunpy_sr.exceptions.WeightsError`, and the code
+does not run.
+"""
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from sunpy_sr.exceptions import WeightsError
+from sunpy_sr.weights.catalogue import weights_path
+
+__all__ = ["load_network", "export_weights", "safe_torch_load", "sha256"]
+
+
+def sha256(path):
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_torch_load(path, *, what="weight file"):
+    """
+    ``torch.load(path, map_location="cpu", weights_only=True)``, with a clear error.
+
+    Raises
+    ------
+    WeightsError
+        The file is missing, unreadable, or holds anything but tensors and plain
+        Python containers (e.g. a pickle that would execute code).
+    """
+    import torch
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"{what} {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+        first = str(e).strip().splitlines()[0].split(". ")[0] if str(e).strip() else type(e).__name__
+        raise WeightsError(f"cannot read {what} {path}: {first} (sunpy_sr loads only tensors and plain "
+                           "containers, never pickled code)") from None
+
+
+def load_network(path=None, *, default="rcan"):
+    """
+    Build a network and load its weights, checking hash and architecture.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A ``.pt`` weight file with its ``.json`` beside it (as written by
+        :func:`export_weights`), or a training ``checkpoint.pt`` from
+        `sunpy_sr.training.train`. Default: the bundled weights of method ``default``.
+    default : str
+        The method whose bundled weights are used when ``path`` is None.
+
+    Returns
+    -------
+    model : `torch.nn.Module`
+        A new module for every call (the cache holds tensors, not modules, so no
+        caller can change another's network), in eval mode, float32, on the CPU,
+        without gradients.
+    meta : dict
+        A copy of the metadata.
+
+    Raises
+    ------
+    WeightsError
+        Missing file, hash mismatch, unsafe or unreadable file, or weights that do
+        not fit the architecture.
+    """
+    import copy
+
+    from sunpy_sr.models.registry import build_model
+    path = Path(path) if path is not None else weights_path(default)
+    if not path.exists():
+        raise WeightsError(f"weight file {path} does not exist")
+    state, config, meta = _read_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    try:
+        model = build_model(config)
+    except (TypeError, ValueError) as e:
+        raise WeightsError(f"{path.name}: cannot build architecture {config}: {e}") from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, AttributeError) as e:
+        raise WeightsError(f"{path.name}: weights do not match architecture {config}: "
+                           f"{str(e).splitlines()[0]}") from None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, copy.deepcopy(meta)
+
+
+@lru_cache(maxsize=8)
+def _read_cached(path, _mtime):
+    """(float32 state_dict, config, metadata) of a weight file or checkpoint; cached by path and mtime."""
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+            expected, config = meta["sha256"], meta["model_config"]
+        except (ValueError, KeyError) as e:
+            raise WeightsError(f"metadata {meta_path} is unreadable or incomplete: {e}") from None
+        if sha256(path) != expected:
+            raise WeightsError(f"{path.name}: SHA-256 does not match {meta_path.name} "
+                               "(corrupt or replaced file)")
+        state = safe_torch_load(path)
+    else:
+        try:
+            ck = safe_torch_load(path, what="checkpoint")
+        except WeightsError as e:
+            raise WeightsError(f"{path} is neither a weight file with a .json beside it nor a readable "
+                               f"sunpy_sr training checkpoint: {e}") from None
+        if not isinstance(ck, dict) or "model" not in ck or "model_config" not in ck:
+            raise WeightsError(f"{path} is neither a weight file with a .json beside it nor a "
+                               "sunpy_sr training checkpoint")
+        state, config = ck["model"], ck["model_config"]
+        meta = {"model_config": config, "source": "checkpoint"}
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path.name}: expected a state_dict of tensors, got {type(state).__name__}")
+    try:
+        state = {k: v.float() for k, v in state.items()}
+    except AttributeError:
+        raise WeightsError(f"{path.name}: the state_dict holds values that are not tensors") from None
+    return state, config, meta
+
+
+def export_weights(checkpoint, out_path, *, fp16=True, **metadata):
+    """
+    Write a training checkpoint's network as ``out_path`` (.pt) + metadata (.json).
+
+    Parameters
+    ----------
+    checkpoint : path-like or dict
+        A `sunpy_sr.training.train` checkpoint (read with ``weights_only=True``).
+    out_path : path-like
+        Destination ``.pt``; the ``.json`` goes beside it.
+    fp16 : bool
+        Store tensors as float16 (half the size; loaded back as float32).
+    **metadata
+        Extra JSON-serialisable entries (training data, metrics...).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+    """
+    import torch
+    if not isinstance(checkpoint, dict):
+        checkpoint = safe_torch_load(checkpoint, what="checkpoint")
+    state = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous()
+             for k, v in checkpoint["model"].items()}
+    out_path = Path(out_path)
+    torch.save(state, out_path)
+    meta = {"model_config": checkpoint["model_config"], "iterations": checkpoint["iteration"],
+            "train_config": checkpoint.get("config"), "storage": "float16" if fp16 else "float32",
+            **metadata, "sha256": sha256(out_path)}
+    out_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    _read_cached.cache_clear()
+    return out_path
