@@ -8,7 +8,8 @@ from sunpy_sr.models.rcan import RCAN
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
 PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-deep": 553_429,
-          "rcan-small": 347_053, "rcan-tiny": 4_255}
+          "rcan-small": 347_053, "rcan-tiny": 4_255,
+          "progan-paper": 13_414_082, "progan-small": 228_450, "progan-tiny": 7_906}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -7,9 +7,11 @@ from sunpy_sr.metrics.budget import error_budget
 from sunpy_sr.metrics.flux import map_pixel_area, signed_flux, unsigned_flux
 from sunpy_sr.metrics.image import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, ssim,
                                     strong_field_rmse)
+from sunpy_sr.metrics.spectra import SPECTRAL_BAND, power_spectrum, spectral_error
 
 __all__ = ["psnr", "pearson_cc", "rmse", "ssim", "strong_field_rmse", "error_budget", "redegradation_residual",
-           "signed_flux", "unsigned_flux", "map_pixel_area", "MAX_FIELD"]
+           "signed_flux", "unsigned_flux", "map_pixel_area", "MAX_FIELD",
+           "power_spectrum", "spectral_error", "SPECTRAL_BAND"]
 
 
 def __getattr__(name):

@@ -25,6 +25,17 @@ PRESETS = {
                    "ca_window": 5, "up_feats": 16},
     "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
                   "ca_window": 3, "up_feats": 4},
+    # ProGanSR generators (Wang et al. 2018; Rahman et al. 2020), `ProGenerator`. Measured with
+    # torch.utils.flop_counter on a 64^2 LR input (2 FLOP per multiply-add) and on one thread
+    # for a 256^2 LR input (shared 2-core machine; wall times depend on its load, so the
+    # ranges of several runs are given, each beside rcan-small's in the same run).
+    # progan-paper: ProSR's 4x generator: 9 + 3 DCUs of 8 layers, growth 40, 160 channels,
+    #   bottleneck 4: 13,414,082 params, 50.5 MFLOP/LR px, receptive radius 89 LR px; a GPU's.
+    # progan-small: the CPU default, chosen against rcan-small (347,053 params, 0.750 MFLOP/LR px,
+    #   radius 68): 228,450 params, 0.679 MFLOP/LR px, radius 27; 256^2 forward 1.34-1.48 s vs
+    #   rcan-small 1.79-1.94 s at low load (min of 3), but 1.22 vs 0.96 s of CPU time (min of 5,
+    #   interleaved) at load average 10: its dense concatenations suffer more from contention.
+    # progan-tiny: for tests: 7,906 params, 0.040 MFLOP/LR px, radius 8.
     "progan-paper": {"arch": "progan", "dcus": [9, 3], "n_layers": 8, "growth": 40, "width": [160, 160],
                      "bottleneck": 4},
     "progan-small": {"arch": "progan", "dcus": [5, 1], "n_layers": 4, "growth": 16, "width": [32, 16],

@@ -26,7 +26,7 @@ from torch import nn
 
 from sunpy_sr.exceptions import WeightsError
 
-__all__ = ["VGG16Features", "load_vgg16_weights", "VGG16_CONV_INDICES"]
+__all__ = ["VGG16Features", "load_vgg16_weights", "vgg16_state_shapes", "VGG16_CONV_INDICES"]
 
 #: VGG16 configuration D: channels per conv, "M" = 2x2 max-pool.
 _CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -38,6 +38,24 @@ VGG16_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 #: ImageNet per-channel mean and standard deviation of torchvision's VGG weights (RGB in [0, 1]).
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def vgg16_state_shapes():
+    """
+    Keys and shapes of the VGG16 state_dict `load_vgg16_weights` expects.
+
+    Returns
+    -------
+    dict
+        ``"features.{i}.weight"`` -> (out, in, 3, 3) and ``"features.{i}.bias"`` -> (out,)
+        for the 13 convolutions, ``i`` in `VGG16_CONV_INDICES`.
+    """
+    shapes, c_in = {}, 3
+    for i, c_out in zip(VGG16_CONV_INDICES, (v for v in _CFG if v != "M")):
+        shapes[f"features.{i}.weight"] = (c_out, c_in, 3, 3)
+        shapes[f"features.{i}.bias"] = (c_out,)
+        c_in = c_out
+    return shapes
 
 
 class VGG16Features(nn.Module):
@@ -74,6 +92,10 @@ class VGG16Features(nn.Module):
                 c_in = v
         self.features = nn.Sequential(*layers)
         self.field_range = float(field_range)
+        self._set_constants()
+
+    def _set_constants(self):
+        # (again after ``to_empty``, which leaves buffers uninitialised)
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -146,8 +168,7 @@ def load_vgg16_weights(path, *, field_range=1000.0):
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise WeightsError(f"{path.name}: expected a dict of tensors (a VGG16 state_dict), "
                            f"got {type(state).__name__}")
-    model = VGG16Features(field_range=field_range)
-    own = model.state_dict()
+    own = vgg16_state_shapes()
     given = {k: v for k, v in state.items() if not k.startswith("classifier.")}
     missing, unexpected = sorted(set(own) - set(given)), sorted(set(given) - set(own))
     if missing or unexpected:
@@ -157,11 +178,14 @@ def load_vgg16_weights(path, *, field_range=1000.0):
     for k, v in given.items():
         if not isinstance(v, torch.Tensor) or not v.is_floating_point():
             raise WeightsError(f"{path.name}: {k} is not a floating-point tensor")
-        if tuple(v.shape) != tuple(own[k].shape):
-            raise WeightsError(f"{path.name}: {k} has shape {tuple(v.shape)}, VGG16 expects "
-                               f"{tuple(own[k].shape)}")
+        if tuple(v.shape) != own[k]:
+            raise WeightsError(f"{path.name}: {k} has shape {tuple(v.shape)}, VGG16 expects {own[k]}")
         if not torch.isfinite(v).all():
             raise WeightsError(f"{path.name}: {k} has non-finite values")
+    with torch.device("meta"):  # no random initialisation of 14.7 M parameters to overwrite
+        model = VGG16Features(field_range=field_range)
+    model = model.to_empty(device="cpu")
+    model._set_constants()
     model.load_state_dict({k: v.float() for k, v in given.items()}, strict=True)
     model.eval()
     for p in model.parameters():

@@ -76,8 +76,11 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     out_dir.mkdir(parents=True, exist_ok=True)
     # torch's thread count and the denormal flag are the caller's again afterwards, also on error;
     # denormal floats slow x86 CPUs, and a network in training produces them
+    loop = _train_pixel
+    if config.model_config().get("arch") == "progan":
+        from sunpy_sr.training.gan_loop import train_gan as loop
     with torch_threads(config.threads or os.cpu_count() or 1), flush_denormal(True):
-        return _train_pixel(config, train_pairs, out_dir, val_pairs=val_pairs, resume=resume,
+        return loop(config, train_pairs, out_dir, val_pairs=val_pairs, resume=resume,
                             progress=progress, stop_after=stop_after)
 
 
@@ -143,6 +146,6 @@ def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, s
     checkpoint(end)
     if log:
         write_log(log, out_dir / "log.csv")
-        plot_log(log, out_dir / "training.png")
+        plot_log(log, out_dir / "training.png", loss_unit=loss_unit)
     model.eval()
     return model
