@@ -8,7 +8,7 @@ import numpy as np
 
 from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
-from sunpy_sr.metrics import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, ssim,
+from sunpy_sr.metrics import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, spectral_error, ssim,
                               strong_field_rmse)
 from sunpy_sr.metrics._common import _data
 
@@ -16,7 +16,21 @@ __all__ = ["evaluate", "EVALUATE_COLUMNS"]
 
 #: Columns of the table returned by :func:`evaluate`, in order.
 EVALUATE_COLUMNS = ("method", "n_images", "psnr", "cc", "rmse", "ssim", "rmse_strong",
-                    "n_strong", "redegradation_residual")
+                    "n_strong", "redegradation_residual", "spectral_error", "signed_flux_error",
+                    "unsigned_flux_error")
+
+
+def _flux_errors(target, output):
+    """Signed and unsigned flux errors of an output, relative to the target's unsigned flux.
+
+    Pixels of one crop have (nearly) equal areas, so sums of B stand for fluxes;
+    pixels not finite in both are left out."""
+    v = np.isfinite(target) & np.isfinite(output)
+    total = np.abs(target[v]).sum()
+    if total == 0:
+        return np.nan, np.nan
+    return (float((output[v].sum() - target[v].sum()) / total),
+            float((np.abs(output[v]).sum() - total) / total))
 
 
 def _pairs(pairs_or_lists):
@@ -73,7 +87,11 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
         ``ssim`` (data range 4000 G); ``rmse_strong`` (G, over the pixels with
         ``|target|`` > ``strong_threshold``, averaged over the ``n_strong`` images
         that have any, NaN if none); ``redegradation_residual`` (G, RMS of
-        ``degrade(SR) - LR``). ``table.meta`` holds the threshold, the peak and
+        ``degrade(SR) - LR``); ``spectral_error`` (mean ``|log10(P_SR / P_HR)|`` of the
+        azimuthally averaged power spectra from 1/8 to 0.4 cycle per HR pixel, see
+        `sunpy_sr.metrics.spectral_error`); ``signed_flux_error`` and
+        ``unsigned_flux_error`` (sum of B, and of |B|, of SR minus HR, relative to the
+        HR unsigned flux; a crop's pixels have nearly equal areas). ``table.meta`` holds the threshold, the peak and
         the per-image values (``table.meta["per_image"][method][column]``).
     outputs : dict
         Only with ``return_outputs=True``: method -> list of SR arrays (float32),
@@ -111,7 +129,8 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
     else:
         from sunpy_sr.api.superresolve import superresolve
 
-    keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual")
+    keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual", "spectral_error",
+            "signed_flux_error", "unsigned_flux_error")
     per_image = {m: {k: np.empty(len(hr)) for k in keys} for m in names}
     outputs = {m: [] for m in names}
     total = len(hr) * len(names)
@@ -129,6 +148,11 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
                 vals["rmse"][i] = rmse(h, sr)
                 vals["ssim"][i] = ssim(h, sr)
                 vals["rmse_strong"][i] = strong_field_rmse(h, sr, strong_threshold)
+                try:
+                    vals["spectral_error"][i] = spectral_error(h, sr)
+                except SunpySRError:  # a crop too small to have the wavenumber band
+                    vals["spectral_error"][i] = np.nan
+                vals["signed_flux_error"][i], vals["unsigned_flux_error"][i] = _flux_errors(h, sr)
                 vals["redegradation_residual"][i] = redegradation_residual(
                     sr, x, factor=factor, method=degrade_method)
                 if return_outputs:
@@ -143,7 +167,8 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
         rows["n_images"].append(len(hr))
         rows["n_strong"].append(len(strong))
         rows["rmse_strong"].append(strong.mean() if len(strong) else np.nan)
-        for k in ("psnr", "cc", "rmse", "ssim", "redegradation_residual"):
+        for k in ("psnr", "cc", "rmse", "ssim", "redegradation_residual", "spectral_error",
+                  "signed_flux_error", "unsigned_flux_error"):
             rows[k].append(vals[k].mean())
     table = QTable()
     units = {"psnr": u.dB, "rmse": u.G, "rmse_strong": u.G, "redegradation_residual": u.G}
