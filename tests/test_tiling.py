@@ -47,9 +47,10 @@ def real_crop_512():
 
 @pytest.mark.parametrize("method", available_methods())
 def test_tiled_equals_untiled(method, real_crop_512):
-    data = real_crop_512 if method != "rcan" else real_crop_512[:256, :256]
+    big = method in ("rcan", "progan")  # the slower networks on a 256^2 crop
+    data = real_crop_512[:256, :256] if big else real_crop_512
     whole = sunpy_sr.superresolve(data, method=method, tile_size=None)
-    tiled = sunpy_sr.superresolve(data, method=method, tile_size=100 if method != "rcan" else 96)
+    tiled = sunpy_sr.superresolve(data, method=method, tile_size=96 if big else 100)
     assert np.isfinite(whole).all()
     np.testing.assert_allclose(tiled, whole, rtol=0, atol=2e-3)  # G; float32 rounding only
 
