@@ -50,7 +50,7 @@ def _pairs(pairs_or_lists):
     lr = [np.asarray(_data(x), dtype=np.float32) for x in lr]
     return hr, lr
 
-def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
+def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G,
              degrade_method="gaussian-bilinear", progress=True, return_outputs=False, **method_options):
     """
     Evaluate super-resolution methods on HR/LR pairs, as in Rahman et al. (2020), Table 1.
@@ -147,7 +147,7 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200,
                 vals["cc"][i] = pearson_cc(h, sr)
                 vals["rmse"][i] = rmse(h, sr)
                 vals["ssim"][i] = ssim(h, sr)
-                vals["rmse_strong"][i] = strong_field_rmse(h, sr, strong_threshold)
+                vals["rmse_strong"][i] = strong_field_rmse(h, sr, threshold=strong_threshold)
                 try:
                     vals["spectral_error"][i] = spectral_error(h, sr)
                 except SunpySRError:  # a crop too small to have the wavenumber band

@@ -9,7 +9,7 @@ from sunpy_sr.metrics._common import _arrays
 __all__ = ["error_budget"]
 
 
-def error_budget(targets, outputs, edges=(200, 1000)):
+def error_budget(targets, outputs, *, edges=(200, 1000) * u.G):
     """
     Where the squared error lies: its share in bands of ``|target|``.
 

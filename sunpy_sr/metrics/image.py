@@ -14,6 +14,7 @@ Rahman, S. et al. 2020, ApJL 897, L32, doi:10.3847/2041-8213/ab9d79
 Wang, Z., Bovik, A. C., Sheikh, H. R. & Simoncelli, E. P. 2004, IEEE Trans. Image
 Process. 13, 600, doi:10.1109/TIP.2003.819861
 """
+import astropy.units as u
 import numpy as np
 
 from sunpy_sr.core.units import quantity_in_gauss
@@ -31,7 +32,7 @@ def rmse(target, output):
     t, o, v = _arrays(target, output)
     return float(np.sqrt(np.mean((t[v] - o[v]) ** 2)))
 
-def psnr(target, output, max_value=MAX_FIELD):
+def psnr(target, output, *, max_value=MAX_FIELD):
     """Peak signal-to-noise ratio (dB): ``10 log10(max_value**2 / MSE)``, max_value in G."""
     e = rmse(target, output)
     return float("inf") if e == 0 else float(20 * np.log10(max_value / e))
@@ -43,7 +44,7 @@ def pearson_cc(target, output):
     den = np.sqrt((t * t).sum() * (o * o).sum())
     return float((t * o).sum() / den) if den > 0 else float("nan")
 
-def ssim(target, output, data_range=MAX_FIELD):
+def ssim(target, output, *, data_range=MAX_FIELD):
     """
     Structural similarity (Wang et al. 2004) with ``data_range`` in G.
 
@@ -67,7 +68,7 @@ def ssim(target, output, data_range=MAX_FIELD):
     use = v & inner if (v & inner).any() else v
     return float(smap[use].mean())
 
-def strong_field_rmse(target, output, threshold=200):
+def strong_field_rmse(target, output, *, threshold=200 * u.G):
     """
     RMSE (G) over the strong-field pixels, ``|target| > threshold``.
 

@@ -31,6 +31,7 @@ class CatalogueEntry:
 CATALOGUE = {
     "rcan": CatalogueEntry("rcan-small"),
     "rcan-fast": CatalogueEntry("rcan-tiny"),
+    "progan": CatalogueEntry("progan-small"),
 }
 #: method name -> bundled weight file stem (kept for the command line and provenance keys)
 BUNDLED = {name: entry.stem for name, entry in CATALOGUE.items()}
