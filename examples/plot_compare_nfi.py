@@ -9,6 +9,11 @@ HMI, interpolated to the super-resolved (SR) grid, calibrated to HMI with a
 third-order polynomial (Moon et al. 2007), and compared with the SR and the
 bicubic maps. `sunpy_sr.compare.compare_maps` does all of this with sunpy Maps.
 
+This example needs the NFI file of the project's ``../shared/data`` folder (it
+may not be shipped with the package); the Examples section of
+`~sunpy_sr.compare.compare_maps` runs on the HMI cutout that is shipped
+(`sunpy_sr.data.test`).
+
 The only NFI magnetogram in the project's data is a level-0 MG4 V/I map of
 NOAA 11158 taken on **2011-02-14 at 03:05 UT**; the HMI map of the same region
 is the SHARP 377 cutout of **2011-02-15 at 02:00 TAI**.
@@ -34,7 +39,6 @@ from pathlib import Path
 
 import astropy.units as u
 import matplotlib.pyplot as plt
-import numpy as np
 import sunpy.map
 from astropy.coordinates import SkyCoord
 
@@ -128,21 +132,19 @@ for name, m in ((result.sr_label, result.metrics), (result.baseline_label, resul
 # -----------
 # Figure 4 of the paper (input, NFI, SR, bicubic at +-500 G) and Figure A1
 # (2D histograms and scatter plots of the NFI field against the SR and the
-# bicubic fields), side by side.
-fig = result.plot()
+# bicubic fields), side by side. The maps are on the SHARP's CEA grid: their
+# axes are Carrington longitude and latitude, in degrees. The figure methods
+# draw on any Matplotlib figure; a pyplot one here, so that it is shown.
+fig = result.plot(plt.figure(figsize=(13, 7.5), layout="constrained"))
 output = Path(os.environ.get("SUNPY_SR_EXAMPLE_OUTPUT", tempfile.gettempdir())) / "sunpy_sr_compare_nfi"
 output.mkdir(parents=True, exist_ok=True)
 fig.savefig(output / "nfi_vs_sharp377.png", dpi=110)
 
 # %%
-# The calibrated NFI map on the SR grid is an ordinary map: here the difference
-# between it and the SR map, over the common footprint.
-diff = np.where(result.mask, result.sr_map.data - result.reference.data, np.nan)
-fig2 = plt.figure(figsize=(8, 4.5), layout="constrained")
-ax = fig2.add_subplot(projection=result.sr_map)
-im = ax.imshow(diff, origin="lower", cmap="RdBu_r", vmin=-500, vmax=500)
-ax.set_title("SR minus calibrated NFI (22.9 h earlier, rotated)")
-fig2.colorbar(im, ax=ax, label="G")
+# The calibrated NFI map on the SR grid is an ordinary map in the SR map's unit:
+# here the difference between the SR map and it, over the common footprint
+# (in G, +-500 G), with Carrington coordinates on the axes.
+fig2 = result.plot_difference(plt.figure(figsize=(8, 5.4), layout="constrained"), vmax=500 * u.G)
 fig2.savefig(output / "nfi_vs_sharp377_difference.png", dpi=110)
 print(f"figures saved in {output}")
 

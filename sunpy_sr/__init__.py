@@ -8,15 +8,19 @@ from sunpy_sr.version import version as __version__
 
 from sunpy_sr import metrics  # noqa: E402
 from sunpy_sr.core.degradation import degrade  # noqa: E402
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning, SunpySRWarning, WeightsError  # noqa: E402
+from sunpy_sr.exceptions import (SunpySRError, SunpySRTypeError, SunpySRUserWarning, SunpySRWarning,  # noqa: E402
+                                 WeightsError)
 from sunpy_sr.methods import available_methods, register_method  # noqa: E402
 from sunpy_sr.api.superresolve import superresolve  # noqa: E402
 
 
-def compare_maps(*args, **kwargs):
-    """Compare a super-resolved map with a reference (see `sunpy_sr.compare.compare_maps`)."""
-    from sunpy_sr.compare import compare_maps as _compare_maps
-    return _compare_maps(*args, **kwargs)
+def __getattr__(name):
+    # `compare_maps` is imported on first use (it brings reproject and the comparison figures),
+    # and is the real function: help(sunpy_sr.compare_maps) shows its parameters.
+    if name == "compare_maps":
+        from sunpy_sr.compare import compare_maps
+        return compare_maps
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __citation__ = """@ARTICLE{2020ApJ...897L..32R,

@@ -1,8 +1,21 @@
 """
-Tests of `sunpy_sr.compare` on real data.
+Tests of `sunpy_sr.compare`.
 
-Two scenarios, both built on the real Hinode/SOT NFI magnetogram of NOAA 11158
-(2011-02-14 03:04:44 UT, level 0, V/I in DN) in ``../shared/data``:
+On the HMI cutout shipped with the package (`sunpy_sr.data.test`, a real active
+region of 2011-12-17), so that they run without ``../shared/data``:
+
+* the cutout is the reference, its signal turned into "DN" by a known cubic
+  polynomial and its header mispointed by a known shift; `compare_maps` must
+  recover both against the cutout itself (an ideal super-resolution) and
+  against the super-resolved version of its 4x degraded copy (the bundled
+  linear method, with bicubic interpolation as the baseline);
+* with the cutout in G as the reference and no alignment, the metrics of
+  `compare_maps` are those of `sunpy_sr.metrics`; the same maps in T, kG or mT
+  give the same metrics (fields are converted to gauss at the boundary).
+
+On the real Hinode/SOT NFI magnetogram of NOAA 11158 (2011-02-14 03:04:44 UT,
+level 0, V/I in DN) in ``../shared/data`` (marked ``realdata``; skipped, with the
+reason, where the folder is absent, through the fixtures of ``conftest.py``):
 
 * a closed loop: an "HMI-like" map is made from the NFI map with a known cubic
   polynomial, a known pointing error and roll, Gaussian smoothing and 4x coarser
@@ -14,29 +27,34 @@ Two scenarios, both built on the real Hinode/SOT NFI magnetogram of NOAA 11158
   here assumes that the two are simultaneous: the tests check that the
   comparison runs, says that it is qualitative, and gives numbers in a plausible
   range that is far from a perfect match.
-
-The data are read from ``../shared/data`` beside the repository; the tests are
-skipped (with the reason) where it is absent.
 """
-from pathlib import Path
-
 import astropy.units as u
 import numpy as np
 import pytest
 import scipy.ndimage
 import sunpy.map
+from matplotlib.figure import Figure
 from sunpy.coordinates import get_earth
+from sunpy.map.header_helper import get_observer_meta
 
 import sunpy_sr
-from sunpy_sr.compare import (ComparisonResult, PolynomialCalibration, align_shift,
-                              calibrate_polynomial, compare_maps, prepare_reference)
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr import metrics
+from sunpy_sr.compare import (
+    DISPLAY_RANGE,
+    ComparisonResult,
+    MetricSet,
+    PolynomialCalibration,
+    align_shift,
+    calibrate_polynomial,
+    compare_maps,
+    prepare_reference,
+)
+from sunpy_sr.data.test import HMI_AR_20111217, hmi_ar_20111217
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
-pytestmark = pytest.mark.realdata
+realdata = pytest.mark.realdata
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
-NFI_FILE = DATA / "hinode" / "FGMG4_20110214_030443.7.fits"
-SHARP_FILE = DATA / "hmi" / "sharp" / "hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits"
+NFI_NAME = "FGMG4_20110214_030443.7.fits"
 
 #: The known calibration of the closed loop, B = c0 + c1 x + c2 x^2 + c3 x^3 with x the
 #: NFI signal in DN: monotonic over the data range (|x| < 1000 DN), with the
@@ -48,17 +66,12 @@ TRUE_SHIFT = [1.3, -0.8] * u.arcsec
 ROLL = 180.5
 
 
-def _need(*paths):
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        pytest.skip(f"real data not found: {missing[0]} (tests read ../shared/data beside the "
-                    f"repository; see its README.md)")
-
-
 @pytest.fixture(scope="module")
-def nfi():
-    _need(NFI_FILE)
-    return sunpy.map.Map(NFI_FILE)
+def nfi(shared_data):
+    path = shared_data / "hinode" / NFI_NAME
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (../shared/data beside the repository)")
+    return sunpy.map.Map(path)
 
 
 def _true_poly(x):
@@ -76,9 +89,7 @@ def closed_loop(nfi):
     (Gaussian, sigma 2 px) and 4x coarser (`sunpy_sr.degrade`), 0.64"/px;
     ``bicubic``: ``lr`` back on the ``hr`` grid with `sunpy_sr.superresolve`.
     """
-    earth = get_earth(nfi.reference_date)
-    observer = {"hgln_obs": earth.lon.to_value(u.deg), "hglt_obs": earth.lat.to_value(u.deg),
-                "dsun_obs": earth.radius.to_value(u.m), "rsun_ref": 696e6}
+    observer = dict(get_observer_meta(get_earth(nfi.reference_date)), rsun_ref=696e6)
     meta = dict(nfi.meta)
     meta.update(observer, ctype1="HPLN-TAN", ctype2="HPLT-TAN", bunit="G",
                 crval1=meta["crval1"] + TRUE_SHIFT[0].to_value(u.arcsec),
@@ -109,8 +120,221 @@ def closed_result(nfi, closed_loop):
 
 
 # ----------------------------------------------------------------------------------------
+# The shipped HMI cutout: no ../shared/data needed
+# ----------------------------------------------------------------------------------------
+def _to_signal(field_g):
+    """The inverse of the (monotonic) cubic TRUE_COEFFS: the "DN" signal that it calibrates."""
+    x = np.linspace(-4000, 4000, 800001)
+    return np.interp(field_g, _true_poly(x)[::-1], x[::-1])
+
+
+def _in_unit(smap, unit):
+    """The same map in another field unit (float64, so that only the unit differs)."""
+    meta = smap.meta.copy()
+    meta["bunit"] = u.Unit(unit).to_string("fits")
+    return smap._new_instance(np.asarray(smap.data, dtype=np.float64) * u.G.to(unit), meta)
+
+
+@pytest.fixture(scope="module")
+def cutout():
+    """
+    ``hmi``: the shipped cutout (G); ``lr``: it degraded 4x; ``sr`` and ``bicubic``:
+    ``lr`` super-resolved by the bundled linear method and by bicubic interpolation;
+    ``reference``: the cutout as a signal in DN (no BUNIT) through the inverse of
+    TRUE_COEFFS, its header mispointed so that TRUE_SHIFT corrects it.
+    """
+    hmi = hmi_ar_20111217()
+    lr = sunpy_sr.degrade(hmi)
+    meta = hmi.meta.copy()
+    del meta["bunit"]
+    signal = sunpy.map.Map(_to_signal(hmi.data.astype(np.float64)).astype(np.float32), meta)
+    return {"hmi": hmi, "lr": lr, "sr": sunpy_sr.superresolve(lr, method="linear"),
+            "bicubic": sunpy_sr.superresolve(lr, method="bicubic"),
+            "reference": signal.shift_reference_coord(-TRUE_SHIFT[0], -TRUE_SHIFT[1])}
+
+
+@pytest.fixture(scope="module")
+def cutout_ideal(cutout):
+    """The mispointed DN reference against the cutout itself: an ideal super-resolution."""
+    return compare_maps(cutout["hmi"], cutout["reference"], baseline_map=cutout["bicubic"],
+                        input_map=cutout["lr"], sr_label="ideal SR")
+
+
+@pytest.fixture(scope="module")
+def cutout_sr(cutout):
+    """The mispointed DN reference against the linear method's SR map and the bicubic one."""
+    return compare_maps(cutout["sr"], cutout["reference"], baseline_map=cutout["bicubic"],
+                        input_map=cutout["lr"], sr_label="linear")
+
+
+def test_shipped_cutout_provenance():
+    assert HMI_AR_20111217.stat().st_size < 300_000
+    hmi = hmi_ar_20111217()
+    assert isinstance(hmi, sunpy.map.sources.HMIMap)
+    assert hmi.data.shape == (224, 352) and hmi.unit == u.G
+    assert hmi.meta["origser"] == "hmi.M_720s"
+    assert hmi.meta["t_rec"].startswith("2011.12.17_06:00:00")
+    assert hmi.meta["origfile"] == "hmi.m_720s.20111217_060000_TAI.magnetogram.fits"
+    assert hmi.meta["origpix"].startswith("rows 1488:1712, cols 2272:2624")
+    assert np.isfinite(hmi.data).all() and np.nanmin(hmi.data) < -1500  # the spot
+    assert (HMI_AR_20111217.parent / "README.rst").exists()
+
+
+def test_cutout_ideal_recovers_shift_and_polynomial(cutout_ideal):
+    res = cutout_ideal
+    # the pointing error, to 0.05" (a tenth of a 0.504" pixel; measured error 0.015")
+    assert u.allclose(res.shift, TRUE_SHIFT, atol=0.05 * u.arcsec)
+    # on the level-1 grid, rolled by 180 deg, that is about (-2.58, +1.59) pixels
+    assert u.allclose(res.shift_pixels, [-2.58, 1.59] * u.pix, atol=0.1 * u.pix)
+    cal = res.calibration
+    assert cal.degree == 3 and cal.input_unit == u.DN and cal.output_unit == u.G
+    # measured: c0 0.05 G, c1 0.5 %; the curve within 1 % + 2 G over the fitted signal
+    assert u.isclose(cal.coefficients[0], TRUE_COEFFS[0], atol=0.5 * u.G)
+    assert u.isclose(cal.coefficients[1], TRUE_COEFFS[1], rtol=0.01)
+    assert cal.input_range[0] < -400 * u.DN and cal.input_range[1] > 800 * u.DN
+    x = np.linspace(*cal.input_range, 25)
+    true = _true_poly(x.value) * u.G
+    assert np.all(np.abs(cal(x) - true) < 0.01 * np.abs(true) + 2 * u.G)
+    assert cal.residual < 1 * u.G
+    assert any("no BUNIT" in n for n in res.notes)
+
+
+def test_cutout_ideal_metrics(cutout_ideal):
+    m, b = cutout_ideal.metrics, cutout_ideal.baseline_metrics
+    # measured: CC 0.99999, PSNR 68.0 dB, RMSE 1.6 G (the resampling of the shifted reference)
+    assert m.cc > 0.9999 and m.ssim > 0.999
+    assert m.psnr > 60 and m.rmse < 3 * u.G
+    # bicubic interpolation of the 4x degraded cutout (measured: 0.9685, 40.0 dB, 40 G, 0.955)
+    assert 0.95 < b.cc < 0.98
+    assert 38 < b.psnr < 42
+    assert 30 * u.G < b.rmse < 50 * u.G
+    assert 0.93 < b.ssim < 0.97
+    assert m.n_pixels == b.n_pixels == cutout_ideal.mask.sum() > 70_000
+
+
+def test_cutout_super_resolved(cutout_sr, cutout):
+    res = cutout_sr
+    # against a real SR map the alignment still finds the pointing error (measured to 0.02")
+    assert u.allclose(res.shift, TRUE_SHIFT, atol=0.1 * u.arcsec)
+    # the fit to the smoother SR map: slope within 5 % (measured 2 %)
+    assert u.isclose(res.calibration.coefficients[1], TRUE_COEFFS[1], rtol=0.05)
+    m, b = res.metrics, res.baseline_metrics
+    # measured: linear CC 0.9745, 41.1 dB, 35.2 G, SSIM 0.965; bicubic 0.9687, 40.2 dB, 38.9 G, 0.957
+    assert 0.96 < m.cc < 0.99 and 0.95 < b.cc < 0.98
+    assert 39 < m.psnr < 44 and 38 < b.psnr < 42
+    assert m.cc > b.cc and m.psnr > b.psnr and m.ssim > b.ssim and m.rmse < b.rmse
+    # the result's maps: the cropped SR map is a piece of the input, the reference on its grid
+    sr, hmi = res.sr_map, cutout["sr"]
+    ny, nx = sr.data.shape
+    x0, y0 = (int(np.round(float(np.squeeze(v))))
+              for v in hmi.wcs.world_to_pixel(sr.pixel_to_world(0 * u.pix, 0 * u.pix)))
+    np.testing.assert_array_equal(sr.data, hmi.data[y0:y0 + ny, x0:x0 + nx])
+    assert res.reference.data.shape == sr.data.shape
+    assert res.reference.meta["srcal"] == "poly3"
+    assert res.reference.meta["srshftx"] == pytest.approx(1.3, abs=0.1)
+    assert res.reference_raw.meta["bunit"] == "DN"
+    assert res.time_difference == 0 * u.h and not res.differentially_rotated
+    assert res.input_map.data.shape[0] >= ny // 4
+
+
+def test_cutout_metrics_are_sunpy_sr_metrics(cutout):
+    # The cutout itself (G) as the reference, on the SR grid: no calibration, no shift, no
+    # crop, no edge. compare_maps then measures exactly what sunpy_sr.metrics does.
+    hmi, sr, bic = cutout["hmi"], cutout["sr"], cutout["bicubic"]
+    res = compare_maps(sr, hmi, baseline_map=bic, calibrate=None, align=False, crop=False, edge=0)
+    assert res.calibration is None and res.mask.all()
+    assert isinstance(res.metrics, MetricSet) and res.metrics.n_pixels == hmi.data.size
+    for smap, m in ((sr, res.metrics), (bic, res.baseline_metrics)):
+        assert m.cc == pytest.approx(metrics.pearson_cc(hmi, smap), rel=1e-9)
+        assert m.psnr == pytest.approx(metrics.psnr(hmi, smap), rel=1e-9)
+        assert m.rmse.to_value(u.G) == pytest.approx(metrics.rmse(hmi, smap), rel=1e-9)
+        assert m.ssim == pytest.approx(metrics.ssim(hmi, smap), rel=1e-9)
+    np.testing.assert_allclose(res.reference.data, hmi.data, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("unit", [u.T, u.kG, u.mT], ids=["T", "kG", "mT"])
+def test_cutout_field_units(cutout, cutout_sr, unit):
+    # The SR map, baseline and input in T, kG or mT: the same metrics, shift and calibration as
+    # in G; the calibrated reference and the calibration are reported in the SR map's unit.
+    res = compare_maps(_in_unit(cutout["sr"], unit), cutout["reference"],
+                       baseline_map=_in_unit(cutout["bicubic"], unit), input_map=_in_unit(cutout["lr"], unit),
+                       sr_label="linear")
+    for m, ref in ((res.metrics, cutout_sr.metrics), (res.baseline_metrics, cutout_sr.baseline_metrics)):
+        assert m.n_pixels == ref.n_pixels
+        for key in ("cc", "psnr", "rmse", "ssim"):
+            assert m.as_dict()[key] == pytest.approx(ref.as_dict()[key], rel=1e-9)
+    assert u.allclose(res.shift, cutout_sr.shift, rtol=0, atol=1e-9 * u.arcsec)
+    cal = res.calibration
+    assert cal.output_unit == unit
+    for c, c_ref in zip(cal.coefficients, cutout_sr.calibration.coefficients):
+        assert u.isclose(c, c_ref, rtol=1e-9, atol=1e-15 * c_ref.unit)
+    assert res.reference.unit == unit
+    assert u.allclose(res.reference.quantity, cutout_sr.reference.quantity, rtol=1e-6, equal_nan=True)
+    assert res.reference.meta["srcalc1"] == pytest.approx(cal.coefficients[1].value, rel=1e-12)
+
+
+def test_calibrate_polynomial_field_units(cutout):
+    # the fit is made in gauss: a target in T gives the same curve, reported in T
+    x = cutout["reference"].data.astype(np.float64)
+    y = cutout["hmi"].data.astype(np.float64)
+    in_g = calibrate_polynomial(x, y * u.G, binning=4)
+    in_t = calibrate_polynomial(x * u.DN, _in_unit(cutout["hmi"], u.T), binning=4)
+    bare_kg = calibrate_polynomial(x, y * 1e-3, binning=4, target_unit=u.kG)
+    assert in_t.output_unit == u.T and bare_kg.output_unit == u.kG and in_g.input_unit == u.DN
+    for cal in (in_t, bare_kg, in_g.to(u.mT)):
+        assert u.allclose(cal(x[:4, :4]), in_g(x[:4, :4]), rtol=1e-9)
+        assert u.isclose(cal.residual, in_g.residual, rtol=1e-6)
+    with pytest.raises(SunpySRError, match="not a magnetic field unit"):
+        calibrate_polynomial(x, cutout["reference"])  # a DN map is no field
+
+
+def test_cutout_plots(cutout_sr):
+    res = cutout_sr
+    fig = res.plot()
+    assert isinstance(fig, Figure) and fig.canvas.manager is None
+    left, right = fig.subfigs
+    assert len(left.axes) == 5 and len(right.axes) == 5
+    for ax in left.axes[:4]:
+        assert ax.coords[0].get_axislabel() == "Solar-X [arcsec]"
+        assert ax.coords[1].get_axislabel() == "Solar-Y [arcsec]"
+    assert left.axes[-1].get_ylabel() == r"$B_\mathrm{LOS}$ (G)"
+    diff = res.plot_difference(baseline=True, vmax=0.05 * u.T)
+    (ax, cbar) = diff.axes
+    assert ax.coords[0].get_axislabel() == "Helioprojective Longitude (Solar-X) [arcsec]"
+    assert ax.coords[1].get_axislabel() == "Helioprojective Latitude (Solar-Y) [arcsec]"
+    assert ax.images[0].get_clim() == (-500, 500)
+    assert ax.get_title().startswith("bicubic minus calibrated SDO HMI")
+    maps = res.plot_maps(Figure(), vmax=DISPLAY_RANGE)
+    assert [a.get_title().split("  ")[0] for a in maps.axes[:4]] == [
+        "input", "SDO HMI SIDE1 (calibrated)", "linear", "bicubic"]
+
+
+def test_cutout_option_errors(cutout):
+    hmi, ref, bic = cutout["hmi"], cutout["reference"], cutout["bicubic"]
+    with pytest.raises(SunpySRTypeError, match="max_shift must be a Quantity"):
+        compare_maps(hmi, ref, max_shift=30)
+    with pytest.raises(TypeError, match="max_time_difference"):
+        compare_maps(hmi, ref, max_time_difference=1 * u.arcsec)
+    with pytest.raises(TypeError, match="shift"):
+        compare_maps(hmi, ref, shift=[1, 0])
+    with pytest.raises(TypeError, match="sunpy Maps"):
+        compare_maps(hmi.data, ref)
+    with pytest.raises(SunpySRError, match="needs a baseline_map"):
+        compare_maps(hmi, ref, calibrate_against="baseline")
+    dn = bic.meta.copy()
+    dn["bunit"] = "DN"
+    with pytest.raises(SunpySRError, match="baseline map unit"):
+        compare_maps(hmi, ref, baseline_map=bic._new_instance(bic.data, dn))
+    with pytest.raises(SunpySRError, match="not a field unit"):
+        compare_maps(hmi, ref, calibrate=None)
+    with pytest.raises(SunpySRError, match="mask shape"):
+        compare_maps(hmi, ref, mask=np.ones((3, 3), dtype=bool))
+
+
+# ----------------------------------------------------------------------------------------
 # Closed loop
 # ----------------------------------------------------------------------------------------
+@realdata
 def test_closed_loop_grid(closed_loop):
     hr, lr, bic = closed_loop["hr"], closed_loop["lr"], closed_loop["bicubic"]
     assert lr.data.shape == (96, 192)
@@ -119,6 +343,7 @@ def test_closed_loop_grid(closed_loop):
     np.testing.assert_allclose(bic.wcs.wcs.crpix, hr.wcs.wcs.crpix)
 
 
+@realdata
 def test_closed_loop_recovers_shift(closed_result):
     # the pointing error, to 0.05" (a third of a 0.16" pixel; measured error below 0.01")
     assert u.allclose(closed_result.shift, TRUE_SHIFT, atol=0.05 * u.arcsec)
@@ -128,6 +353,7 @@ def test_closed_loop_recovers_shift(closed_result):
     assert closed_result.reference.meta["srshfty"] == pytest.approx(-0.8, abs=0.05)
 
 
+@realdata
 def test_closed_loop_recovers_polynomial(closed_result):
     cal = closed_result.calibration
     assert isinstance(cal, PolynomialCalibration)
@@ -149,6 +375,7 @@ def test_closed_loop_recovers_polynomial(closed_result):
     assert u.allclose(cal(x), _true_poly(x.value) * u.G, atol=3 * u.G)
 
 
+@realdata
 def test_closed_loop_metrics(closed_result):
     m, b = closed_result.metrics, closed_result.baseline_metrics
     # the ideal SR is the map the reference was made into: near-perfect
@@ -166,6 +393,7 @@ def test_closed_loop_metrics(closed_result):
     assert closed_result.mask.mean() > 0.9
 
 
+@realdata
 def test_closed_loop_calibrated_against_bicubic(nfi, closed_loop):
     # Calibrating against the bicubic map (what one does with a real HMI map) fits the
     # smoother map: the linear term is still within 1 %, the curve within 10 % (+10 G) over
@@ -181,6 +409,25 @@ def test_closed_loop_calibrated_against_bicubic(nfi, closed_loop):
     assert u.allclose(res.shift, TRUE_SHIFT, atol=0.05 * u.arcsec)
 
 
+@realdata
+def test_closed_loop_field_units(nfi, closed_loop, closed_result):
+    # The HMI-like map in kG and its bicubic baseline in T: the NFI comparison gives the same
+    # numbers as in G (fields are converted to gauss at the boundary), reported in kG.
+    with pytest.warns(SunpySRUserWarning, match="no observer position"):
+        res = compare_maps(_in_unit(closed_loop["hr"], u.kG), nfi,
+                           baseline_map=_in_unit(closed_loop["bicubic"], u.T))
+    for m, ref in ((res.metrics, closed_result.metrics),
+                   (res.baseline_metrics, closed_result.baseline_metrics)):
+        assert m.n_pixels == ref.n_pixels
+        for key in ("cc", "psnr", "rmse", "ssim"):
+            assert m.as_dict()[key] == pytest.approx(ref.as_dict()[key], rel=1e-9)
+    assert u.allclose(res.shift, closed_result.shift, rtol=0, atol=1e-9 * u.arcsec)
+    assert res.calibration.output_unit == u.kG and res.reference.unit == u.kG
+    for c, c_ref in zip(res.calibration.coefficients, closed_result.calibration.coefficients):
+        assert u.isclose(c, c_ref, rtol=1e-9)
+
+
+@realdata
 def test_closed_loop_result_maps(closed_result, closed_loop):
     ref, sr = closed_result.reference, closed_result.sr_map
     assert isinstance(closed_result, ComparisonResult)
@@ -211,6 +458,7 @@ def test_closed_loop_result_maps(closed_result, closed_loop):
     assert any("RSUN_REF" in n for n in closed_result.notes)
 
 
+@realdata
 def test_known_shift_and_calibration(nfi, closed_loop, closed_result):
     # With the true pointing and the calibration given, no alignment, no crop and a user
     # mask: the reference is resampled exactly as the HMI-like map was made from it.
@@ -228,28 +476,32 @@ def test_known_shift_and_calibration(nfi, closed_loop, closed_result):
     assert res.metrics.cc > 0.99999
 
 
+@realdata
 def test_closed_loop_plots(closed_result, tmp_path):
-    import matplotlib.pyplot as plt
     maps, hists = closed_result.plot_maps(), closed_result.plot_histograms()
-    try:
-        titles = [ax.get_title() for ax in maps.axes]
-        assert [t.split("  ")[0] for t in titles if t] == ["input", "Hinode SOT/NB (calibrated)",
-                                                            "ideal SR", "bicubic"]
-        assert len(maps.axes) == 5  # 4 maps + colorbar
-        assert len(hists.axes) == 5  # 2 histograms + 2 scatter plots + colorbar
-        assert sum("CC=" in ax.get_title() for ax in hists.axes) == 2
-        for name, fig in (("maps", maps), ("hists", hists)):
-            fig.savefig(tmp_path / f"{name}.png", dpi=40)
-            assert (tmp_path / f"{name}.png").stat().st_size > 5_000
-    finally:
-        plt.close(maps)
-        plt.close(hists)
+    # drawn on their own Figures, not through pyplot's global state
+    assert isinstance(maps, Figure) and maps.canvas.manager is None
+    titles = [ax.get_title() for ax in maps.axes]
+    assert [t.split("  ")[0] for t in titles if t] == ["input", "Hinode SOT/NB (calibrated)",
+                                                        "ideal SR", "bicubic"]
+    assert len(maps.axes) == 5  # 4 maps + colorbar
+    assert len(hists.axes) == 5  # 2 histograms + 2 scatter plots + colorbar
+    assert sum("CC=" in ax.get_title() for ax in hists.axes) == 2
+    # every map axis reads as a coordinate with its unit (not "custom:pos.helioprojective.lon"):
+    # Solar-X/Y of the rolled HMI-style grid
+    for ax in maps.axes[:4]:
+        assert ax.coords[0].get_axislabel() == "Solar-X [arcsec]"
+        assert ax.coords[1].get_axislabel() == "Solar-Y [arcsec]"
+    for name, fig in (("maps", maps), ("hists", hists)):
+        fig.savefig(tmp_path / f"{name}.png", dpi=40)
+        assert (tmp_path / f"{name}.png").stat().st_size > 5_000
     assert "ideal SR" in closed_result.summary()
 
 
 # ----------------------------------------------------------------------------------------
 # Pieces, on the real NFI map
 # ----------------------------------------------------------------------------------------
+@realdata
 def test_prepare_reference_hinode_header(nfi, closed_loop):
     hr = closed_loop["hr"]
     notes = []
@@ -271,6 +523,7 @@ def test_prepare_reference_hinode_header(nfi, closed_loop):
     assert u.isclose(ref2.rsun_meters, hr.rsun_meters)
 
 
+@realdata
 def test_align_shift_subpixel(nfi):
     patch = nfi.data[200:456, 400:656].astype(np.float64)
     moved = scipy.ndimage.shift(patch, (-2.35, 1.6), order=3, mode="nearest")
@@ -280,6 +533,7 @@ def test_align_shift_subpixel(nfi):
     assert u.allclose(align_shift(patch[8:-8, 8:-8], -moved[8:-8, 8:-8]), shift, atol=1e-6 * u.pix)
 
 
+@realdata
 def test_calibrate_polynomial_units_and_clipping(nfi):
     # The NFI signal itself through a known cubic, with a few wild points (saturated
     # umbra-like) that the sigma clipping must reject.
@@ -296,9 +550,10 @@ def test_calibrate_polynomial_units_and_clipping(nfi):
         calibrate_polynomial(x[:2, :2] * u.DN, y[:2, :2] * u.G)
 
 
+@realdata
 def test_compare_maps_errors(nfi, closed_loop):
     hr, bic = closed_loop["hr"], closed_loop["bicubic"]
-    with pytest.raises(SunpySRError, match="must be in G"):
+    with pytest.raises(SunpySRError, match="SR map unit None is not a magnetic field unit"):
         compare_maps(nfi, hr)
     with pytest.raises(SunpySRError, match="same grid"):
         compare_maps(hr, nfi, baseline_map=closed_loop["lr"])
@@ -326,11 +581,9 @@ def _sr_method():
 
 
 @pytest.fixture(scope="module")
-def real_result(nfi):
-    _need(SHARP_FILE)
-    sharp = sunpy.map.Map(SHARP_FILE)
+def real_result(nfi, sharp_377):
     # the central part of the HARP (its sheared core), to keep the test short
-    sharp = sharp.submap([300, 150] * u.pix, top_right=[560, 300] * u.pix)
+    sharp = sharp_377.submap([300, 150] * u.pix, top_right=[560, 300] * u.pix)
     method = _sr_method()
     sr = sunpy_sr.superresolve(sharp, method=method)
     bic = sunpy_sr.superresolve(sharp, method="bicubic")
@@ -340,6 +593,7 @@ def real_result(nfi):
     return res, messages
 
 
+@realdata
 def test_real_comparison_is_flagged_qualitative(real_result):
     res, messages = real_result
     assert any("no observer position" in m for m in messages)
@@ -352,12 +606,13 @@ def test_real_comparison_is_flagged_qualitative(real_result):
     assert res.reference.date.isot.startswith("2011-02-15T01:58")  # the SR grid's date
 
 
+@realdata
 def test_real_comparison_numbers(real_result):
     res, _ = real_result
     cal = res.calibration
     # level-0 NFI V/I of this file has the opposite sign to HMI's LOS field
     assert cal.coefficients[1] < 0 * u.Mx / u.cm**2 / u.DN
-    assert cal.output_unit == u.Mx / u.cm**2
+    assert cal.output_unit == u.Mx / u.cm**2 and cal.output_unit.to_string() == "Mx / cm2"
     assert 50 * u.G < cal.residual < 400 * u.G
     # the level-0 pointing of this file is off by about 24" (Solar-X +15", Solar-Y +19"),
     # far more than the alignment of the closed loop; stable to 2" across crops
@@ -371,19 +626,22 @@ def test_real_comparison_numbers(real_result):
         assert m.n_pixels > 300_000
 
 
+@realdata
 def test_real_comparison_figure(real_result, tmp_path):
-    import matplotlib.pyplot as plt
     res, _ = real_result
     fig = res.plot()  # Figure 4 (maps, +-500 G) and Figure A1 (histograms) side by side
-    try:
-        left, right = fig.subfigs
-        assert len(left.axes) == 5   # input, NFI, SR, bicubic, colorbar
-        assert len(right.axes) == 5  # 2 histograms, 2 scatter plots, colorbar
-        assert "-22.91 h" in fig._suptitle.get_text()
-        fig.savefig(tmp_path / "nfi_vs_sharp377.png", dpi=40)
-        assert (tmp_path / "nfi_vs_sharp377.png").stat().st_size > 5_000
-    finally:
-        plt.close(fig)
+    left, right = fig.subfigs
+    assert len(left.axes) == 5   # input, NFI, SR, bicubic, colorbar
+    assert len(right.axes) == 5  # 2 histograms, 2 scatter plots, colorbar
+    assert "-22.91 h" in fig._suptitle.get_text()
+    # the SHARP's CEA grid: Carrington coordinates, not "custom:pos.heliographic.carrington.lon"
+    labels = {c.get_axislabel() for ax in left.axes[:4] for c in ax.coords}
+    assert labels == {"Carrington Longitude [deg]", "Carrington Latitude [deg]"}
+    fig.savefig(tmp_path / "nfi_vs_sharp377.png", dpi=40)
+    assert (tmp_path / "nfi_vs_sharp377.png").stat().st_size > 5_000
+    diff = res.plot_difference()
+    assert {c.get_axislabel() for c in diff.axes[0].coords} == labels
+    assert "rotated" in diff.axes[0].get_title()
     assert res.input_map is not None and res.input_map.data.shape[0] > 10
     text = res.summary()
     assert "22.91 h" in text and "bicubic" in text
