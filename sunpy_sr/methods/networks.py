@@ -5,7 +5,7 @@ from sunpy_sr.weights.catalogue import CATALOGUE
 
 __all__ = ["register_network"]
 
-_OPTIONS = ("weights", "device", "dtype", "ensemble")
+_OPTIONS = ("weights", "device", "dtype", "ensemble", "consistent")
 
 
 def register_network(method, *, description, min_size=8):
@@ -13,16 +13,21 @@ def register_network(method, *, description, min_size=8):
     Register ``method`` as a network whose bundled weights are ``CATALOGUE[method]``.
 
     The built function takes the options ``weights`` (a user's own weight file or
-    training checkpoint, of any registered architecture), ``device``, ``dtype`` and
-    ``ensemble`` (see `sunpy_sr.inference.network_runner`).
+    training checkpoint, of any registered architecture), ``device``, ``dtype``,
+    ``ensemble`` (see `sunpy_sr.inference.network_runner`) and ``consistent`` (False;
+    True or a degradation recipe projects each padded tile's output so that it degrades
+    to its input: `sunpy_sr.inference.consistency.consistent_method`).
     """
-    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, **options):
+    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, consistent=False, **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
         from sunpy_sr.inference import network_runner
+        from sunpy_sr.inference.consistency import consistency_recipe, consistent_method
         from sunpy_sr.weights import load_network
+        consistency_recipe(consistent)  # a bad value fails before the network loads
         model, _ = load_network(weights, default=method)
-        return network_runner(model, device=device, dtype=dtype, ensemble=ensemble), model.receptive_radius()
+        return consistent_method(network_runner(model, device=device, dtype=dtype, ensemble=ensemble),
+                                 model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
     register_method(method, scale=4, min_size=min_size, is_network=True, description=description)(build)
     return build
 
@@ -31,3 +36,7 @@ register_network("rcan", description="residual channel attention network (Zhang 
                                       f"2020) trained on real HMI; bundled weights: {CATALOGUE['rcan'].stem}")
 register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
                                           "about 20x faster than rcan, between linear and rcan in quality")
+register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; Rahman et al. 2020): "
+                                       "bicubic + predicted residual, trained with pixel, least-squares adversarial "
+                                       "and gradient-spectrum losses on real HMI; bundled weights: "
+                                       f"{CATALOGUE['progan'].stem}")
