@@ -53,9 +53,11 @@ def field_unit(obj, *, assume_magnetogram=False):
     Parameters
     ----------
     obj : `~sunpy.map.GenericMap`, `~ndcube.NDCube`, `~astropy.units.Quantity` or array
-    assume_magnetogram : bool
+    assume_magnetogram : bool or "missing"
         If the object carries no field unit (no ``BUNIT``, or e.g. ``DN``), treat its
-        values as gauss instead of raising.
+        values as gauss instead of raising (the caller vouches for the data). With
+        ``"missing"``, only an object *without* a unit is taken as gauss; one in a
+        unit that is not a field (DN, m/s) is still an error.
 
     Returns
     -------
@@ -69,7 +71,10 @@ def field_unit(obj, *, assume_magnetogram=False):
         unit = obj.unit
     else:
         return FIELD_UNIT
-    if assume_magnetogram and not is_field_unit(unit):
+    if assume_magnetogram == "missing":
+        if unit is None:
+            return FIELD_UNIT
+    elif assume_magnetogram and not is_field_unit(unit):
         return FIELD_UNIT
     return validate_field_unit(unit)
 

@@ -11,7 +11,8 @@ __all__ = []
 def _data(x):
     """The values of a Map or Quantity converted to gauss (float64); arrays are taken as gauss."""
     if isinstance(x, sunpy.map.GenericMap) or hasattr(x, "unit"):
-        return to_gauss(x, assume_magnetogram=True, dtype=np.float64)
+        # a map without BUNIT is taken as gauss; one in DN or m/s is an error naming the unit
+        return to_gauss(x, assume_magnetogram="missing", dtype=np.float64)
     return x
 
 
