@@ -1,4 +1,10 @@
-"""Shared fixtures: the real data folder beside the repository, and small maps."""
+"""
+Shared fixtures: the real data folder beside the repository, and small maps.
+
+Every test that uses a fixture reading ``../shared/data`` (directly or through another fixture)
+is marked ``realdata`` automatically, so ``python -m pytest -m "not realdata"`` runs the rest.
+"""
+import inspect
 from pathlib import Path
 
 import matplotlib
@@ -52,3 +58,35 @@ def sample_map():
 def limb_map():
     from sunpy_sr.data import sample
     return sample.hmi_limb()
+
+
+# ------------------------------------------------------------------------ the realdata marker
+
+#: The fixtures above that read ../shared/data.
+REALDATA_FIXTURES = frozenset({"shared_data", "fulldisk_2011", "fulldisk_2016", "sharp_377"})
+#: Names whose use in a test module's own fixture means it reads ../shared/data as well
+#: (e.g. ``from conftest import FULLDISK_2016``, or ``Path(...).parents[2] / "shared" / "data"``).
+_SHARED_DATA_NAMES = ("SHARED_DATA", "FULLDISK_2011", "FULLDISK_2016", "SHARP_377", '"shared"')
+_reads_cache = {}
+
+
+def _reads_shared_data(fixturedef):
+    func = fixturedef.func
+    if func not in _reads_cache:
+        try:
+            source = inspect.getsource(func)
+        except (OSError, TypeError):
+            source = ""
+        _reads_cache[func] = any(name in source for name in _SHARED_DATA_NAMES)
+    return _reads_cache[func]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``realdata`` every test whose fixture closure reads ../shared/data."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("realdata") is not None:
+            continue
+        if set(item.fixturenames) & REALDATA_FIXTURES or any(
+                _reads_shared_data(d) for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.realdata)

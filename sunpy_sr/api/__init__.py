@@ -1,4 +1,4 @@
-"""The public entry point: `superresolve` and the dispatch on the input's container."""
-from sunpy_sr.api.superresolve import DEFAULT_METHOD, FILL_VALUE, superresolve
+"""The public entry point: `superresolve`, the dispatch on the input's container, and prepared methods."""
+from sunpy_sr.api.superresolve import DEFAULT_METHOD, FILL_VALUE, PreparedMethod, prepare_method, superresolve
 
-__all__ = ["superresolve", "DEFAULT_METHOD", "FILL_VALUE"]
+__all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD", "FILL_VALUE"]

@@ -8,8 +8,14 @@ The way a map travels::
         -> NaN restored (children of NaN parents are NaN)
         -> header (sunpy's resample rule, provenance keys, HISTORY)
         -> smap._new_instance(data, meta, plot_settings)
+
+`superresolve` is the entry of a dispatch on the input's container
+(`sunpy_sr.api.dispatch`): a Map or an array is handled here (``_superresolve_2d``), a
+`~sunpy.map.MapSequence` or an `~ndcube.NDCube` frame by frame with one built method
+(`prepare_method`: the network is loaded once for the whole series).
 """
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -19,38 +25,168 @@ from sunpy_sr.core.grid import restore_nan
 from sunpy_sr.core.header import add_provenance, rescale_meta
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 from sunpy_sr.inference.state import torch_threads
 from sunpy_sr.inference.tiling import run_tiled
 from sunpy_sr.methods import available_methods, get_method
 from sunpy_sr.version import version
 
-__all__ = ["superresolve", "DEFAULT_METHOD", "FILL_VALUE"]
+__all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD", "FILL_VALUE"]
 
 DEFAULT_METHOD = "rcan"
 #: Field (G) put in place of NaN before a method runs; such pixels are NaN again after.
 FILL_VALUE = 0.0
 
+_NETWORK_OPTIONS = ("weights", "device", "dtype", "ensemble")
+
+
+class PreparedMethod:
+    """
+    A method with its options, built once and reused for many maps.
+
+    Made by `prepare_method`; pass it as ``method=`` to `superresolve`. The method
+    function (for a network: the weights loaded and the runner made) is built on
+    first use and then kept, so a series, a batch worker or a user's own loop over
+    files loads a network once. Thread-safe.
+
+    Attributes
+    ----------
+    name : str
+        The registered method's name.
+    method : `sunpy_sr.methods.Method`
+        The registry entry (``scale``, ``min_size``, ``is_network``).
+    options : dict
+        The method options (``weights``, ``device``, ``dtype``, ``ensemble``).
+    uncertainty : bool
+        The function returns ``(mean, std)`` (16-symmetry self-ensemble).
+    model : str
+        The weight file's name for networks (``SRMODEL``), else ``""``.
+    """
+
+    def __init__(self, name, *, uncertainty=False, **options):
+        self.method = get_method(name)
+        self.name = name
+        self.uncertainty = bool(uncertainty)
+        self.options = dict(options)
+        if self.uncertainty:
+            if not self.method.is_network:
+                raise SunpySRError(f"uncertainty=True needs a network method (the spread of its 16-symmetry "
+                                   f"self-ensemble); {name!r} is not one")
+            unknown = sorted(set(options) - set(_NETWORK_OPTIONS))
+            if unknown:
+                raise SunpySRTypeError(f"{name} takes the options {', '.join(_NETWORK_OPTIONS)}; got {unknown}")
+            if options.get("ensemble", True) is False:
+                raise SunpySRError("uncertainty=True runs the 16-symmetry self-ensemble; ensemble=False "
+                                   "contradicts it")
+        self.model = ""
+        if self.method.is_network:
+            from sunpy_sr.weights import BUNDLED
+            w = options.get("weights")
+            self.model = os.path.basename(str(w)) if w else BUNDLED.get(name, name)
+        self._built = None
+        self._lock = threading.Lock()
+
+    def build(self):
+        """``(function, receptive_radius)``: built on the first call, the same objects after."""
+        with self._lock:
+            if self._built is None:
+                if self.uncertainty:
+                    from sunpy_sr.inference import network_runner
+                    from sunpy_sr.weights import load_network
+                    model, _ = load_network(self.options.get("weights"), default=self.name)
+                    func = network_runner(model, device=self.options.get("device", "cpu"),
+                                          dtype=self.options.get("dtype", "float32"), spread=True)
+                    self._built = (func, model.receptive_radius())
+                else:
+                    self._built = self.method.build(**self.options)
+            return self._built
+
+    @property
+    def history(self):
+        """The ``HISTORY`` line of an output."""
+        line = f"sunpy_sr {version}: super-resolved {self.method.scale}x with {self.name}"
+        line += f" ({self.model})" if self.model else ""
+        if self.uncertainty:
+            line += "; 16-symmetry self-ensemble mean, uncertainty = its standard deviation"
+        return line
+
+    @property
+    def keys(self):
+        """Provenance keywords of an output: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS`` (``SRMODEL``)."""
+        keys = {"srmethod": self.name, "srfactor": self.method.scale, "srvers": version}
+        if self.model:
+            keys["srmodel"] = self.model
+        return keys
+
+    def __repr__(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        unc = ", uncertainty=True" if self.uncertainty else ""
+        return f"PreparedMethod({self.name!r}{unc}{opts})"
+
+
+def prepare_method(method=DEFAULT_METHOD, *, uncertainty=False, **options):
+    """
+    Build a method once for many maps (a loop over files, a worker of a batch).
+
+    Parameters
+    ----------
+    method : str
+        A registered method (see `superresolve`).
+    uncertainty : bool
+        Prepare the 16-symmetry self-ensemble with its spread (networks only; see
+        `superresolve`).
+    **options
+        Method options, as for `superresolve`.
+
+    Returns
+    -------
+    `PreparedMethod`
+        Pass it as ``superresolve(smap, method=prepared)``; the network is loaded at the
+        first call and reused by every later one.
+
+    Examples
+    --------
+    >>> from sunpy_sr.api import prepare_method, superresolve
+    >>> rcan = prepare_method("rcan")                                 # doctest: +SKIP
+    >>> outputs = [superresolve(m, method=rcan) for m in maps]         # doctest: +SKIP
+    """
+    return PreparedMethod(method, uncertainty=uncertainty, **options)
+
+
+def _as_prepared(method, uncertainty, options):
+    if isinstance(method, PreparedMethod):
+        if options:
+            raise SunpySRTypeError(f"method options ({', '.join(sorted(options))}) belong to prepare_method, "
+                                   "not to superresolve with a prepared method")
+        if uncertainty and not method.uncertainty:
+            raise SunpySRError("uncertainty=True needs a method prepared with uncertainty=True")
+        return method
+    if not isinstance(method, str):
+        raise SunpySRTypeError(f"method must be a method name or a PreparedMethod, got {type(method).__name__}")
+    return PreparedMethod(method, uncertainty=uncertainty, **options)
+
 
 def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, threads=None,
-                 tile_workers=1, assume_magnetogram=False, out=None, **options):
+                 tile_workers=1, assume_magnetogram=False, out=None, uncertainty=False, **options):
     """
     Super-resolve a LOS magnetogram 4x.
 
     Parameters
     ----------
-    smap : `~sunpy.map.GenericMap` or `numpy.ndarray`
-        An HMI LOS magnetogram in any field unit (G, kG, T, mT, Mx/cm^2), or a plain
-        2D array of field values in gauss (an array comes back).
-    method : str
+    smap : `~sunpy.map.GenericMap`, `~sunpy.map.MapSequence`, `~ndcube.NDCube` or `numpy.ndarray`
+        An HMI LOS magnetogram in any field unit (G, kG, T, mT, Mx/cm^2), a sequence of
+        them (e.g. a time series), a cube with two celestial axes and any others (e.g.
+        time), or a plain 2D array of field values in gauss (an array comes back).
+    method : str or `PreparedMethod`
         A registered method: ``"rcan"`` (default: the bundled RCAN network trained
         on real HMI), ``"linear"`` (least-squares optimal linear filter) or
-        ``"bicubic"``. See `sunpy_sr.methods.available_methods`.
+        ``"bicubic"``. See `sunpy_sr.methods.available_methods`. A method built
+        once by `prepare_method` is reused as it is (its options are its own).
     tile_size : int or None
         Core tile size in input pixels. Tiles are padded by the method's receptive
         field, so the result does not depend on it; None runs the map in one piece.
     progress : bool
-        Show a progress bar over tiles.
+        Show a progress bar over tiles (over frames for a sequence or a cube).
     threads : int, optional
         CPU threads to use (default: torch's own choice, one per physical core);
         the torch setting is restored afterwards.
@@ -63,7 +199,18 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     assume_magnetogram : bool
         Skip the product and unit checks.
     out : `numpy.ndarray`, optional
-        Preallocated float32 output (e.g. a `numpy.memmap`) of the output shape.
+        Preallocated float32 output (e.g. a `numpy.memmap`) of the output shape
+        (a single map or array only).
+    uncertainty : bool
+        Networks only. Run the 16-symmetry self-ensemble (as ``ensemble=True``: the data
+        are its mean) and attach the standard deviation of the 16 outputs (ddof 0), in
+        the output's unit, as an `astropy.nddata.StdDevUncertainty`: a Map's and an
+        NDCube's ``.uncertainty`` (per map for a MapSequence); an array input returns
+        ``(sr, std)``. It measures the network's sensitivity to the orientation and
+        polarity of its input, not the error of the output: on held-out real HMI the
+        error is several times larger than this spread (``docs/many_maps.rst``). 16x
+        the time of one pass. sunpy does not write ``.uncertainty`` to FITS: save
+        ``sr.uncertainty.array`` yourself if you need it on disk.
     **options
         Method options: ``weights=PATH`` (your own weights from ``sunpy-sr train``),
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
@@ -71,7 +218,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
 
     Returns
     -------
-    `~sunpy.map.GenericMap` or `numpy.ndarray`
+    `~sunpy.map.GenericMap`, `~sunpy.map.MapSequence`, `~ndcube.NDCube` or `numpy.ndarray`
         A new map of the same class (an `~sunpy.map.sources.HMIMap` stays one), 4x the
         pixels, the same unit, observer and dates. Header: ``CDELTi / 4``,
         ``CRPIXi' = 4 * CRPIXi - 1.5`` (sunpy's ``resample`` convention: CRPIX counts
@@ -79,6 +226,12 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         ``R_SUN`` x4, and provenance keys ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``
         (``SRMODEL`` for networks) plus a ``HISTORY`` line. Pixels whose parent
         input pixel is NaN (off the limb) are NaN. The input is not modified.
+        A `~sunpy.map.MapSequence` gives a MapSequence of such maps. An
+        `~ndcube.NDCube` gives an NDCube whose WCS has its two celestial axes
+        rescaled by the same rule (`sunpy_sr.core.header.rescale_wcs`) and every
+        other axis untouched, with the input's unit and meta (plus the provenance
+        keys); its mask carries over (children of masked pixels are masked, and
+        NaN: masked input is treated as missing).
 
     Notes
     -----
@@ -96,6 +249,10 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     T, kG or mT is converted to gauss, super-resolved, and converted back; the
     output has the input's unit and values in it.
 
+    A sequence or a cube is super-resolved frame by frame with one built method:
+    the network is loaded once for the whole series (`prepare_method` does the same
+    for a loop of your own).
+
     References
     ----------
     Rahman, S. et al. 2020, ApJL 897, L32, doi:10.3847/2041-8213/ab9d79;
@@ -109,18 +266,41 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     >>> hmi = sample.hmi_active_region()                              # doctest: +SKIP
     >>> sr = sunpy_sr.superresolve(hmi, method="bicubic")      # doctest: +SKIP
     """
-    m = get_method(method)
-    data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)  # in gauss
-    unit = field_unit(smap, assume_magnetogram=True) if isinstance(smap, sunpy.map.GenericMap) else None
-    func, radius = m.build(**options)
+    from sunpy_sr.api.dispatch import superresolve_dispatch
+    prepared = _as_prepared(method, uncertainty, options)
+    kwargs = dict(tile_size=tile_size, progress=progress, threads=threads, tile_workers=tile_workers,
+                  assume_magnetogram=assume_magnetogram, out=out)
+    if threading.current_thread() is not threading.main_thread():
+        return superresolve_dispatch(smap, prepared, **kwargs)
+    # Warnings from the layers below (validation, method) point at the caller's line, as they
+    # did before the dispatch added frames. The caller's filters still apply inside ("error"
+    # raises at once), and only the main thread does this: catch_warnings is process-wide.
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            return superresolve_dispatch(smap, prepared, **kwargs)
+    finally:
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=2)
+
+
+def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_workers, out):
+    """
+    Run a prepared method on a 2D array in gauss (modified: ``bad`` pixels filled).
+
+    Returns ``(result, std)`` in gauss, ``std`` None without uncertainty; children of
+    ``bad`` pixels are NaN in both.
+    """
+    m = prepared.method
+    func, radius = prepared.build()
     if radius == float("inf"):
         if tile_size is not None and max(data.shape) > tile_size:
-            warnings.warn(f"{method}: global channel attention has an unbounded receptive field, "
+            warnings.warn(f"{prepared.name}: global channel attention has an unbounded receptive field, "
                           "so the map is processed in one piece (no tiling)", SunpySRUserWarning,
                           stacklevel=2)
         tile_size, radius = None, 0
-    nan = np.isnan(data)
-    data[nan] = FILL_VALUE
+    any_bad = bool(bad.any())
+    data[bad] = FILL_VALUE
     import torch
     threads = int(threads) if threads is not None else torch.get_num_threads()
     if threads < 1:
@@ -128,28 +308,56 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     if int(tile_workers) < 1:
         raise SunpySRError(f"tile_workers must be a positive integer, got {tile_workers}")
     workers = min(int(tile_workers), threads) if tile_size is not None and max(data.shape) > tile_size else 1
+    tiled = dict(scale=m.scale, pad=int(radius), tile=tile_size, skip=bad if any_bad else None,
+                 progress=progress, workers=workers)
+    std = None
     with torch_threads(max(1, threads // workers)):
-        result = run_tiled(func, data, scale=m.scale, pad=int(radius), tile=tile_size,
-                           skip=nan if nan.any() else None, out=out, progress=progress, workers=workers)
-    if nan.any():
-        restore_nan(result, nan, m.scale)
-    if not isinstance(smap, sunpy.map.GenericMap):
-        return result
-    if unit is not None:
-        from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
+        if prepared.uncertainty:
+            # mean and std side by side on a last axis: the tile loop copies whole (row, column) blocks
+            both = np.empty((data.shape[0] * m.scale, data.shape[1] * m.scale, 2), dtype=np.float32)
+            run_tiled(lambda a: np.stack(func(a), axis=-1), data, out=both, **tiled)
+            result, std = both[..., 0], both[..., 1]
+            if out is not None:
+                out[...] = result
+                result = out
+        else:
+            result = run_tiled(func, data, out=out, **tiled)
+    if any_bad:
+        restore_nan(result, bad, m.scale)
+        if std is not None:
+            restore_nan(std, bad, m.scale)
+    return result, std
+
+
+def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram, out):
+    """`superresolve` of one Map or 2D array (registered for both in `sunpy_sr.api.dispatch`)."""
+    m = prepared.method
+    data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)  # in gauss
+    is_map = isinstance(smap, sunpy.map.GenericMap)
+    unit = field_unit(smap, assume_magnetogram=True) if is_map else None
+    result, std = _run_array(prepared, data, np.isnan(data), tile_size=tile_size, progress=progress,
+                             threads=threads, tile_workers=tile_workers, out=out)
+    if not is_map:
+        return result if std is None else (result, std)
+    from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
     meta = rescale_meta(smap.meta, m.scale, result.shape)
-    keys = {"srmethod": method, "srfactor": m.scale, "srvers": version}
-    model = ""
-    if m.is_network:
-        from sunpy_sr.weights import BUNDLED
-        w = options.get("weights")
-        model = os.path.basename(str(w)) if w else BUNDLED.get(method, method)
-        keys["srmodel"] = model
-    add_provenance(meta, history=f"sunpy_sr {version}: super-resolved {m.scale}x with {method}"
-                                 + (f" ({model})" if model else ""), **keys)
-    return smap._new_instance(result, meta, plot_settings=smap.plot_settings)
+    add_provenance(meta, history=prepared.history, **prepared.keys)
+    extra = {}
+    if std is not None:
+        from astropy.nddata import StdDevUncertainty
+        extra["uncertainty"] = StdDevUncertainty(from_gauss(std, unit, out=std), unit=unit, copy=False)
+    return smap._new_instance(result, meta, plot_settings=smap.plot_settings, **extra)
 
 
-superresolve.__doc__ = superresolve.__doc__.replace(
-    "See `sunpy_sr.methods.available_methods`.",
-    f"Registered: {', '.join(available_methods())}.")
+def _list_methods_in_docstring(template=superresolve.__doc__):
+    """Registry listener: the docstring lists the registered methods, also those registered later."""
+    if template is not None:  # python -OO strips docstrings
+        superresolve.__doc__ = template.replace(
+            "See `sunpy_sr.methods.available_methods`.",
+            f"Registered: {', '.join(available_methods())}.")
+
+
+from sunpy_sr.methods.registry import _LISTENERS  # noqa: E402
+
+_LISTENERS.append(_list_methods_in_docstring)
+_list_methods_in_docstring()

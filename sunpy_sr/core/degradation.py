@@ -18,16 +18,18 @@ NaN handling: the Gaussian is a normalised convolution over valid pixels, and an
 LR pixel is NaN when any HR pixel of its block is NaN, so super-resolving a
 degraded map gives NaN exactly where the original block had one.
 """
+import functools
 import warnings
 
 import numpy as np
 import scipy.ndimage
 import sunpy.map
+from ndcube import NDCube
 
-from sunpy_sr.exceptions import SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 from sunpy_sr.core.grid import block_mean, block_view
-from sunpy_sr.core.header import add_provenance, rescale_meta
-from sunpy_sr.core.units import field_unit, from_gauss
+from sunpy_sr.core.header import add_provenance, celestial_array_axes, fits_wcs, rescale_meta, rescaled_cube
+from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
 from sunpy_sr.core.validation import validate_input
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "DEGRADE_METHODS"]
@@ -90,8 +92,9 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
 
     Parameters
     ----------
-    smap : `~sunpy.map.GenericMap` or `numpy.ndarray`
-        HR magnetogram (G or Mx/cm^2), or a 2D array. Trailing rows/columns that do
+    smap : `~sunpy.map.GenericMap`, `~sunpy.map.MapSequence`, `~ndcube.NDCube` or `numpy.ndarray`
+        HR magnetogram (G or Mx/cm^2), a sequence of them, a cube with two celestial
+        axes (and any others, e.g. time), or a 2D array. Trailing rows/columns that do
         not fill a whole block are cropped (with a `~sunpy_sr.exceptions.SunpySRUserWarning`); the
         header stays exact because the first pixel edge does not move.
     factor : int
@@ -105,9 +108,15 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
 
     Returns
     -------
-    `~sunpy.map.GenericMap` or `numpy.ndarray`
+    `~sunpy.map.GenericMap`, `~sunpy.map.MapSequence`, `~ndcube.NDCube` or `numpy.ndarray`
         Same type as the input. A Map keeps its subclass, unit and observer, with
-        the header of ``smap.superpixel((factor, factor) * u.pix)``.
+        the header of ``smap.superpixel((factor, factor) * u.pix)``; a MapSequence is
+        one of such maps. An NDCube keeps its unit, meta and other axes; its WCS has
+        the celestial axes rescaled by the same rule
+        (`sunpy_sr.core.header.rescale_wcs` with ``1 / factor``), and an LR pixel is
+        masked (and NaN) when any HR pixel of its block is masked: masked input is
+        treated as missing, like NaN. `sunpy_sr.superresolve` of the result is on the
+        input's grid again.
 
     References
     ----------
@@ -115,20 +124,92 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
     """
     if int(factor) != factor or factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor}")
-    factor = int(factor)
+    impl = _degrade_dispatch.dispatch(type(smap))
+    return impl(smap, factor=int(factor), method=method, sigma=sigma, kernel_size=kernel_size)
+
+
+# The sibling of `sunpy_sr.api.dispatch` (the core may not import the api): the container
+# decides the implementation; each takes (obj, *, factor, method, sigma, kernel_size).
+@functools.singledispatch
+def _degrade_dispatch(obj, **kwargs):
+    raise SunpySRTypeError(f"expected a sunpy.map.GenericMap or a 2D numpy array, got {type(obj).__name__} "
+                           "(a sunpy.map.MapSequence or an ndcube.NDCube of them works too)")
+
+
+def _crop_warning(shape, cropped, factor, stacklevel):
+    warnings.warn(f"cropping {tuple(shape)} to {tuple(cropped)} to fill whole {factor}x{factor} blocks",
+                  SunpySRUserWarning, stacklevel=stacklevel + 1)
+
+
+def _history(factor, method, sigma, kernel_size):
+    from sunpy_sr.version import version
+    detail = f"sigma={sigma}, kernel={kernel_size}" if method == "gaussian-bilinear" else "block mean"
+    return (f"sunpy_sr {version}: degraded {factor}x ({method}, {detail})",
+            {"srdegrad": method, "srfactor": 1 / factor, "srvers": version})
+
+
+@_degrade_dispatch.register(sunpy.map.GenericMap)
+@_degrade_dispatch.register(np.ndarray)
+def _degrade_2d(smap, *, factor, method, sigma, kernel_size, _stacklevel=3):
+    """`degrade` of one Map or 2D array; ``_stacklevel`` puts the crop warning at the caller of `degrade`."""
+    # any LOS field unit is converted; a map without BUNIT is taken as gauss; DN or m/s is an error
+    unit = field_unit(smap, assume_magnetogram="missing") if isinstance(smap, sunpy.map.GenericMap) else None
     data = validate_input(smap, min_size=factor, assume_magnetogram=True)
     ny, nx = (data.shape[0] // factor) * factor, (data.shape[1] // factor) * factor
     if (ny, nx) != data.shape:
-        warnings.warn(f"cropping {data.shape} to {(ny, nx)} to fill whole {factor}x{factor} blocks",
-                      SunpySRUserWarning, stacklevel=2)
+        _crop_warning(data.shape, (ny, nx), factor, _stacklevel)
         data = data[:ny, :nx]
     out = degrade_array(data, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
     if not isinstance(smap, sunpy.map.GenericMap):
         return out
-    from_gauss(out, field_unit(smap, assume_magnetogram=True), out=out)  # back to the caller's unit
-    from sunpy_sr.version import version
+    from_gauss(out, unit, out=out)  # back to the caller's unit
     meta = rescale_meta(smap.meta, 1 / factor, out.shape)
-    detail = f"sigma={sigma}, kernel={kernel_size}" if method == "gaussian-bilinear" else "block mean"
-    add_provenance(meta, history=f"sunpy_sr {version}: degraded {factor}x ({method}, {detail})",
-                   srdegrad=method, srfactor=1 / factor, srvers=version)
+    history, keys = _history(factor, method, sigma, kernel_size)
+    add_provenance(meta, history=history, **keys)
     return smap._new_instance(out, meta, plot_settings=smap.plot_settings)
+
+
+@_degrade_dispatch.register(sunpy.map.MapSequence)
+def _degrade_sequence(seq, **kwargs):
+    """Each map of the sequence, in its order."""
+    if not seq.maps:
+        raise SunpySRError("the MapSequence is empty")
+    return type(seq)([_degrade_2d(m, _stacklevel=4, **kwargs) for m in seq.maps], sortby=None)
+
+
+@_degrade_dispatch.register(NDCube)
+def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
+    """Each plane of the two celestial axes, for every index of the other axes."""
+    cel = celestial_array_axes(fits_wcs(cube.wcs))
+    unit = field_unit(cube, assume_magnetogram="missing") if cube.unit is not None else None
+    data = to_gauss(cube, assume_magnetogram="missing")
+    data[np.isinf(data)] = np.nan
+    masked = cube.mask is not None and cube.mask is not np.ma.nomask
+    bad = np.broadcast_to(np.asarray(cube.mask, dtype=bool), data.shape) if masked else None
+    shape = data.shape
+    crop = [slice(None)] * data.ndim
+    for axis in cel:
+        if shape[axis] < factor:
+            raise SunpySRError(f"a celestial axis of {shape[axis]} pixels is shorter than the factor {factor}")
+        crop[axis] = slice(0, (shape[axis] // factor) * factor)
+    data = data[tuple(crop)]
+    if data.shape != shape:
+        _crop_warning(shape, data.shape, factor, 3)
+    if bad is not None:
+        bad = bad[tuple(crop)]
+        data[bad] = np.nan  # masked input is missing: its block is NaN (and masked) in the output
+    planes = np.moveaxis(data, cel, (-2, -1))
+    rest, (ny, nx) = planes.shape[:-2], planes.shape[-2:]
+    planes = planes.reshape(-1, ny, nx)
+    out = np.stack([degrade_array(p, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
+                    for p in planes]) if len(planes) else np.empty((0, ny // factor, nx // factor), np.float32)
+    out = np.moveaxis(out.reshape(rest + (ny // factor, nx // factor)), (-2, -1), cel)
+    if unit is not None:
+        from_gauss(out, unit, out=out)
+    mask = None
+    if bad is not None:
+        b = np.moveaxis(bad, cel, (-2, -1)).reshape(-1, ny, nx)
+        b = b.reshape(len(b), ny // factor, factor, nx // factor, factor).any(axis=(2, 4))
+        mask = np.moveaxis(b.reshape(rest + (ny // factor, nx // factor)), (-2, -1), cel)
+    history, keys = _history(factor, method, sigma, kernel_size)
+    return rescaled_cube(cube, out, 1 / factor, mask=mask, history=history, keys=keys, stacklevel=3)

@@ -77,7 +77,18 @@ def to_level15(smap, tolerance=0.1):
 
 
 def crop_origins(smap, recipe):
-    """HR crop origins ``(row, col)`` for a map (level 1.5), following ``recipe``."""
+    """
+    HR crop origins ``(row, col)`` for a map (level 1.5), following ``recipe``, and the crop size.
+
+    Returns ``(origins, size)``. On a full disk ``size`` is ``recipe.size`` (no crop
+    if the disk-centre box is smaller). On a CEA cutout smaller than ``recipe.size``
+    the crops shrink to the largest multiple of ``recipe.factor`` that fits (training
+    uses every cutout): ``size`` can then be smaller than asked, and a caller that
+    states a crop size (``sunpy-sr evaluate``) must check it. With ``cover_edges``,
+    crops flush with the far edges are added where the stride leaves pixels out,
+    however close they are to the last one (two crops one pixel apart on 377 rows
+    with 376-pixel crops).
+    """
     ny, nx = smap.data.shape
     size = recipe.size
     if is_cea(smap):

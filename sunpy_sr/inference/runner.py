@@ -25,7 +25,7 @@ def resolve_device(device):
     return torch.device(device)
 
 
-def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
+def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spread=False):
     """
     Wrap a network as ``array (H, W) G -> array (sH, sW) G``.
 
@@ -43,6 +43,17 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
         (rotations by 90 degrees, flips, polarity reversal), each undone after the
         network: the self-ensemble of Lim et al. (2017) and "RCAN+" of Zhang et al.
         (2018). 16x the time; the receptive field, and so exact tiling, is unchanged.
+    spread : bool
+        Run the 16-symmetry self-ensemble (``ensemble`` is then implied) and return
+        ``(mean, std)``: the ensemble mean (what ``ensemble=True`` returns) and the
+        population standard deviation (ddof 0) of the 16 outputs, both in gauss. The
+        spread measures how much the network's answer depends on the orientation and
+        polarity of its input; it is not an error bar (see ``docs/many_maps.rst``).
+
+    Returns
+    -------
+    callable
+        ``array (H, W) G -> array (sH, sW) G``, or with ``spread`` ``-> (mean, std)``.
     """
     import copy
 
@@ -51,6 +62,9 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
     if dtype not in ("float32", "bfloat16"):
         raise SunpySRError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
     net = copy.deepcopy(model).to(dev).to(memory_format=torch.channels_last).eval()
+
+    if spread:
+        return _spread_runner(net, dev, dtype)
 
     def run(a):
         x = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None].to(dev)
@@ -72,4 +86,35 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False):
                         y += torch.rot90(o, -k, (2, 3)).float()
                     y /= len(SYMMETRIES)
         return y[0, 0].float().cpu().numpy()
+    return run
+
+
+def _spread_runner(net, dev, dtype):
+    """The ``spread=True`` variant of `network_runner`: ``array -> (mean, std)`` over `SYMMETRIES`."""
+    import torch
+
+    def run(a):
+        x = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None].to(dev)
+        x = x.contiguous(memory_format=torch.channels_last)
+        shape = (x.shape[2] * net.scale, x.shape[3] * net.scale)
+        # running sums in float64 (MPS has none: float32 there): |B| up to a few kG, squares
+        # to 1e7 G^2, spreads down to 0.01 G
+        acc = torch.float32 if dev.type == "mps" else torch.float64
+        total = torch.zeros(shape, dtype=acc, device=dev)
+        squares = torch.zeros(shape, dtype=acc, device=dev)
+        with flush_denormal(True):
+            with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
+                                                        enabled=dtype == "bfloat16"):
+                for k, flip, sign in SYMMETRIES:
+                    t = torch.rot90(x, k, (2, 3))
+                    t = torch.flip(t, (3,)) if flip else t
+                    o = net((sign * t).contiguous(memory_format=torch.channels_last)) * sign
+                    o = torch.flip(o, (3,)) if flip else o
+                    o = torch.rot90(o, -k, (2, 3))[0, 0].to(acc)
+                    total += o
+                    squares += o * o
+        n = len(SYMMETRIES)
+        mean = total / n
+        var = (squares / n - mean * mean).clamp_(min=0.0)
+        return mean.float().cpu().numpy(), var.sqrt().float().cpu().numpy()
     return run

@@ -9,9 +9,10 @@ __all__ = []
 
 @register_method("bicubic", scale=4, min_size=2,
                  description="cubic convolution (Keys 1981, a = -0.75), edges clamped")
-def _build_bicubic(**options):
+def _build_bicubic(*, consistent=False, **options):
     if options:
-        raise SunpySRTypeError(f"bicubic takes no options, got {sorted(options)}")
+        raise SunpySRTypeError(f"bicubic takes no options other than 'consistent', got {sorted(options)}")
+    from sunpy_sr.inference.consistency import consistent_method
     import torch
     import torch.nn.functional as F
 
@@ -19,15 +20,17 @@ def _build_bicubic(**options):
         with torch.inference_mode():
             t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
             return F.interpolate(t, scale_factor=4, mode="bicubic", align_corners=False)[0, 0].numpy()
-    return run, 2
+    return consistent_method(run, 2, consistent)
 
 
 @register_method("linear", scale=4, min_size=7,
                  description="least-squares optimal linear filter, one per output phase, fitted on "
                              "the training pairs (a strong classical baseline)")
-def _build_linear(*, weights=None, **options):
+def _build_linear(*, weights=None, consistent=False, **options):
     if options:
-        raise SunpySRTypeError(f"linear takes only 'weights', got {sorted(options)}")
+        raise SunpySRTypeError(f"linear takes only 'weights' and 'consistent', got {sorted(options)}")
+    from sunpy_sr.inference.consistency import consistency_recipe, consistent_method
     from sunpy_sr.methods.linear import load_linear_filter
+    consistency_recipe(consistent)
     filt = load_linear_filter(weights)
-    return filt.apply, filt.radius
+    return consistent_method(filt.apply, filt.radius, consistent)

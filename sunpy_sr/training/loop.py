@@ -25,6 +25,7 @@ from sunpy_sr.inference.state import flush_denormal, torch_threads
 from sunpy_sr.metrics import pearson_cc, psnr, rmse
 from sunpy_sr.models.registry import build_model
 from sunpy_sr.training.checkpoints import init_from, load_checkpoint, save_atomic
+from sunpy_sr.training import distributed as ddp
 from sunpy_sr.training.log import plot_log, write_log
 from sunpy_sr.training.losses import PIXEL_LOSSES
 from sunpy_sr.training.sampling import PatchSampler
@@ -79,7 +80,12 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     loop = _train_pixel
     if config.model_config().get("arch") == "progan":
         from sunpy_sr.training.gan_loop import train_gan as loop
-    with torch_threads(config.threads or os.cpu_count() or 1), flush_denormal(True):
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise SunpySRError("multi-process training (torchrun) is implemented for the pixel loop only; "
+                               "train the progressive GAN in one process")
+    # under torchrun: one process group for the run (sunpy_sr.training.distributed), and the cores
+    # of the node shared by its processes
+    with ddp.process_group(), torch_threads(ddp.threads_per_process(config.threads)), flush_denormal(True):
         return loop(config, train_pairs, out_dir, val_pairs=val_pairs, resume=resume,
                             progress=progress, stop_after=stop_after)
 
@@ -94,7 +100,7 @@ def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, s
     factor = model.scale
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.lr_halving, gamma=0.5)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(ddp.rank_seed(config.seed))  # each rank draws its own patches
     start, log = 0, []
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
@@ -102,29 +108,37 @@ def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, s
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
-        rng.bit_generator.state = ck["numpy_rng"]
+        state = ddp.checkpoint_rng_state(ck)
+        if state is not None:
+            rng.bit_generator.state = state
         torch.set_rng_state(ck["torch_rng"])
         start, log = ck["iteration"], ck["log"]
     sampler = PatchSampler(train_pairs, config.patch, factor, config.strong_fraction,
                            config.strong_threshold, rng, sign_flip=config.sign_flip)
-    (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
+    if ddp.is_main():
+        (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1))
 
     def checkpoint(it):
+        rngs = ddp.gather_objects(rng.bit_generator.state)  # every rank's, so that resume is exact
+        if not ddp.is_main():
+            return
         save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                      **({"numpy_rng_ranks": rngs} if len(rngs) > 1 else {}),
                       "scheduler": sched.state_dict(), "numpy_rng": rng.bit_generator.state,
                       "torch_rng": torch.get_rng_state(), "iteration": it, "log": log,
                       "config": asdict(config), "model_config": config.model_config()}, ckpt_path)
 
+    net = ddp.wrap_model(model)  # DistributedDataParallel under torchrun: gradients all-reduced
     model.train()
     end = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
-    bar = tqdm(range(start, end), initial=start, total=config.iterations, disable=not progress,
-               desc="train", unit="it")
+    bar = tqdm(range(start, end), initial=start, total=config.iterations,
+               disable=not progress or not ddp.is_main(), desc="train", unit="it")
     running, n_running, t0 = 0.0, 0, time.perf_counter()
     it = start
     for it in bar:
         lr_b, hr_b = sampler.batch(config.batch_size)
         lr_b = lr_b.contiguous(memory_format=torch.channels_last)
-        loss = loss_fn(model(lr_b), hr_b)
+        loss = loss_fn(net(lr_b), hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -134,18 +148,20 @@ def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, s
         bar.set_postfix(loss=f"{loss.item():.2f} {loss_unit}")
         done = it + 1
         if done % config.validate_every == 0 or done == config.iterations:
-            row = {"iteration": done, "loss": running / n_running, "lr": sched.get_last_lr()[0],
-                   "seconds": time.perf_counter() - t0}
-            if val_pairs is not None and len(val_pairs):
+            row = {"iteration": done, "loss": ddp.all_mean(running / n_running),  # mean over the ranks
+                   "lr": sched.get_last_lr()[0], "seconds": time.perf_counter() - t0}
+            if val_pairs is not None and len(val_pairs) and ddp.is_main():
                 row.update({f"val_{k}": v for k, v in validate(model, val_pairs).items()})
             log.append(row)
-            write_log(log, out_dir / "log.csv")
+            if ddp.is_main():
+                write_log(log, out_dir / "log.csv")
             running, n_running = 0.0, 0
         if done % config.checkpoint_every == 0:
             checkpoint(done)
     checkpoint(end)
-    if log:
+    if log and ddp.is_main():
         write_log(log, out_dir / "log.csv")
         plot_log(log, out_dir / "training.png", loss_unit=loss_unit)
+    ddp.barrier()  # every rank returns once rank 0 has written
     model.eval()
     return model

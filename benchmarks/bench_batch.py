@@ -1,0 +1,144 @@
+"""
+Throughput of ``sunpy_sr.batch.superresolve_files`` on a LocalCluster against a serial loop.
+
+Two workloads, both real and both with ``rcan-fast``:
+
+* cutouts: 12 crops of 256^2 px from the centres of the 2012 SHARPs (../shared/data/hmi/sharp-2012);
+* full disks: the two 4096^2 HMI full disks (2011-12-17 and 2016-07-07; outputs of 16384^2 px,
+  1 GiB each on disk).
+
+Each workload runs (a) serially in one fresh process (the network prepared once, maps read,
+super-resolved and written one after the other, all cores to torch), (b) on a LocalCluster
+of 1 worker x 2 torch threads and (c) of 2 workers x 1 thread. Printed: wall time, maps per
+minute, the cluster's start-up time (not counted in the batch's wall time but printed), and
+the peak RSS of every worker process (``ru_maxrss``, read on the workers at the end) and of
+the serial process.
+
+Usage::
+
+    python benchmarks/bench_batch.py [--data ../shared/data] [--work DIR] [--skip-fulldisk]
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+warnings.simplefilter("ignore")
+ROOT = Path(__file__).resolve().parents[1]
+METHOD = "rcan-fast"
+FULLDISKS = ("hmi/fulldisk/hmi.m_720s.20111217_060000_TAI.magnetogram.fits",
+             "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits")
+
+_SERIAL = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+import sunpy.map
+from sunpy_sr.api import prepare_method, superresolve
+from sunpy_sr.batch.files import output_path, write_map_atomic
+files, out, method = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+prepared = prepare_method(method)
+for f in files:
+    sr = superresolve(sunpy.map.Map(f), method=prepared)
+    write_map_atomic(sr, output_path(f, out))
+    del sr
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def make_cutouts(data, folder, n=12):
+    import astropy.units as u
+    import sunpy.map
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in sorted((data / "hmi" / "sharp-2012").glob("*.magnetogram.fits"))[:n]:
+        m = sunpy.map.Map(f)
+        ny, nx = m.data.shape
+        s = min(256, ny, nx)
+        x0, y0 = (nx - s) // 2, (ny - s) // 2
+        crop = m.submap([x0, y0] * u.pix, top_right=[x0 + s - 1, y0 + s - 1] * u.pix)
+        crop.meta.pop("blank", None)
+        out.append(folder / f.name)
+        crop.save(out[-1], overwrite=True)
+    return out
+
+
+def serial(files, out):
+    out.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([sys.executable, "-c", _SERIAL, json.dumps([str(f) for f in files]), str(out), METHOD],
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _peak_rss_gb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def batch(files, out, n_workers, threads):
+    from distributed import Client, LocalCluster
+
+    from sunpy_sr.batch import superresolve_files
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           memory_limit=0)
+    client = Client(cluster)
+    client.wait_for_workers(n_workers)
+    startup = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        table = superresolve_files(files, out, method=METHOD, client=client, threads_per_worker=threads,
+                                   progress=False)
+        wall = time.perf_counter() - t1
+        rss = sorted(client.run(_peak_rss_gb).values())
+    finally:
+        client.close()
+        cluster.close()
+    assert all(table["status"] == "ok"), list(table["error"])
+    return {"seconds": wall, "startup": startup, "worker_peak_rss_gb": rss,
+            "task_seconds": float(sum(table["seconds"]))}
+
+
+def run(name, files, work):
+    print(f"\n{name}: {len(files)} files, {METHOD}, {os.cpu_count()} cores")
+    print(f"  {'run':<22} {'wall s':>8} {'maps/min':>9} {'start-up s':>11} {'peak RSS GB':>20}")
+    s = serial(files, work / "serial")
+    shutil.rmtree(work / "serial")
+    print(f"  {'serial (1 process)':<22} {s['seconds']:>8.1f} {60 * len(files) / s['seconds']:>9.2f} "
+          f"{'-':>11} {s['peak_rss_gb']:>20.2f}")
+    for n_workers, threads in ((1, 2), (2, 1)):
+        r = batch(files, work / "batch", n_workers, threads)
+        shutil.rmtree(work / "batch")
+        label = f"{n_workers} worker x {threads} thr"
+        rss = ", ".join(f"{x:.2f}" for x in r["worker_peak_rss_gb"])
+        print(f"  {label:<22} {r['seconds']:>8.1f} {60 * len(files) / r['seconds']:>9.2f} {r['startup']:>11.1f} "
+              f"{rss:>20}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--skip-fulldisk", action="store_true")
+    a = p.parse_args()
+    work = Path(a.work or tempfile.mkdtemp(prefix="bench_batch_"))
+    try:
+        cutouts = make_cutouts(a.data, work / "cutouts")
+        run("cutouts (256^2 -> 1024^2)", cutouts, work)
+        if not a.skip_fulldisk:
+            run("full disks (4096^2 -> 16384^2)", [a.data / f for f in FULLDISKS], work)
+    finally:
+        if a.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"\nload average at the end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

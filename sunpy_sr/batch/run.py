@@ -1,0 +1,201 @@
+"""
+:func:`superresolve_files`: many magnetograms on a `dask.distributed` cluster, safe to restart.
+
+One task per file. Outputs that exist and are valid are skipped, so a batch that was killed
+(or stopped with Ctrl-C) and is started again finishes the rest and redoes nothing. Files are
+written atomically (`sunpy_sr.batch.files`), so a killed run leaves no half-written output. A
+file that cannot be read or processed is recorded with its error and the others go on.
+"""
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sunpy_sr.exceptions import SunpySRError
+
+__all__ = ["superresolve_files", "expand_inputs", "SUMMARY_NAME"]
+
+#: The summary table written into the output folder.
+SUMMARY_NAME = "batch_summary.ecsv"
+_INPUT_PATTERNS = ("*.fits", "*.fits.gz", "*.fts", "*.fit")
+
+
+def expand_inputs(paths):
+    """Input paths, with each folder replaced by its FITS files (sorted; not recursive)."""
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted({f for pattern in _INPUT_PATTERNS for f in p.glob(pattern) if f.is_file()})
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _default_workers(n_workers, threads, n_tasks):
+    """(workers, torch threads per worker) with workers x threads <= cores."""
+    cores = os.cpu_count() or 1
+    if threads is None:
+        threads = max(1, cores // n_workers) if n_workers else 1
+    if n_workers is None:
+        n_workers = max(1, min(cores // threads, n_tasks))
+    return int(n_workers), int(threads)
+
+
+def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_workers=None, threads_per_worker=None,
+                       overwrite=False, progress=True, summary=SUMMARY_NAME, **options):
+    """
+    Super-resolve many FITS files on a `dask.distributed` cluster.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Input FITS files (one LOS magnetogram each); a folder stands for its ``*.fits`` files.
+    output_dir : path-like
+        Where ``<name>_sr.fits`` is written for each input (created if needed).
+    method : str
+        A registered method (`sunpy_sr.superresolve`), default ``"rcan"``.
+    client : `distributed.Client` or str, optional
+        An existing client, or a scheduler address (``"tcp://host:8786"``) to connect to.
+        Default: a `distributed.LocalCluster` of worker processes on this machine, closed at
+        the end.
+    n_workers : int, optional
+        Worker processes of the LocalCluster (default: cores // threads_per_worker, and no
+        more than the files to do).
+    threads_per_worker : int, optional
+        Torch threads per worker (default: cores // n_workers, at least 1). Each worker runs
+        one file at a time, so ``n_workers x threads_per_worker`` should not exceed the
+        cores. With your own cluster, start workers with ``--nthreads 1``.
+    overwrite : bool
+        Redo files whose output exists and is valid (default: skip them).
+    progress : bool
+        A progress bar over completed files.
+    summary : str or None
+        File name of the ECSV summary in ``output_dir`` (None: not written).
+    **options
+        Method options (``weights``, ``ensemble``, ``device``, ``dtype``). ``uncertainty`` is
+        not supported: sunpy's FITS writer does not store a map's uncertainty.
+
+    Returns
+    -------
+    `astropy.table.Table`
+        One row per input, in input order: ``path``, ``output``, ``status`` (``ok``,
+        ``skipped`` or ``error``), ``error`` (the message), ``seconds`` (wall time of its task,
+        s) and ``worker``. Its ``meta`` holds the method, options, workers, threads and the
+        wall time of the whole batch (s).
+
+    Raises
+    ------
+    SunpySRError
+        Before any work: an unknown method, ``uncertainty``, or two inputs with the same output.
+    """
+    from astropy.table import Table
+
+    from sunpy_sr.batch.files import (input_shape, output_path, remove_partials, validate_output,
+                                      OutputError)
+    from sunpy_sr.methods import get_method
+    from sunpy_sr.version import version
+    t_start = time.perf_counter()
+    if options.get("uncertainty"):
+        raise SunpySRError("uncertainty=True is not supported in a batch: sunpy's FITS writer drops a map's "
+                           "uncertainty; call superresolve(..., uncertainty=True) and save it yourself")
+    options.pop("uncertainty", None)
+    scale = get_method(method).scale  # unknown method: fail before any work
+    inputs = expand_inputs(paths)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    outputs = [output_path(p, output_dir) for p in inputs]
+    seen = {}
+    for p, o in zip(inputs, outputs):
+        if o in seen:
+            raise SunpySRError(f"{p} and {seen[o]} would both be written to {o}")
+        seen[o] = p
+    remove_partials(output_dir)  # from a killed run
+    rows, todo = {}, []
+    for i, (p, o) in enumerate(zip(inputs, outputs)):
+        if o.exists() and not overwrite:
+            try:
+                shape = tuple(scale * n for n in input_shape(p))
+                validate_output(o, expected_shape=shape, method=method)
+                rows[i] = {"path": str(p), "output": str(o), "status": "skipped", "error": "", "seconds": 0.0,
+                           "worker": ""}
+                continue
+            except OutputError as e:
+                if "was made with" in str(e):  # a complete output of another method: not ours to replace
+                    rows[i] = {"path": str(p), "output": str(o), "status": "error",
+                               "error": f"OutputError: {e}; pass overwrite=True (--overwrite) to replace it",
+                               "seconds": 0.0, "worker": ""}
+                    continue
+            except Exception:  # an unreadable input: its task records the error
+                pass
+        todo.append(i)
+    n_workers, threads = _default_workers(n_workers, threads_per_worker, max(1, len(todo)))
+    if todo:
+        rows.update(_run_tasks(todo, inputs, outputs, method, options, client, n_workers, threads, progress))
+    table = Table(rows=[rows[i] for i in range(len(inputs))],
+                  names=("path", "output", "status", "error", "seconds", "worker"),
+                  dtype=(str, str, str, str, float, str)) if inputs else \
+        Table(names=("path", "output", "status", "error", "seconds", "worker"), dtype=(str, str, str, str, float, str))
+    table["seconds"].unit = "s"
+    table.meta.update({"method": method, "options": {k: str(v) for k, v in options.items()},
+                       "n_workers": n_workers if todo else 0, "threads_per_worker": threads,
+                       "wall_seconds": time.perf_counter() - t_start, "sunpy_sr": version,
+                       "counts": {s: int(np.sum(table["status"] == s)) for s in ("ok", "skipped", "error")}
+                       if len(table) else {"ok": 0, "skipped": 0, "error": 0}})
+    if summary:
+        _write_table_atomic(table, output_dir / summary)
+    return table
+
+
+def _write_table_atomic(table, path):
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.write(tmp, format="ascii.ecsv", overwrite=True)
+    os.replace(tmp, path)
+
+
+def _run_tasks(todo, inputs, outputs, method, options, client, n_workers, threads, progress):
+    """Submit one task per file and collect the rows as they complete."""
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    from sunpy_sr.batch.worker import TorchThreads, process_file
+    own_cluster = own_client = None
+    if client is None:
+        own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+        client = own_client = Client(own_cluster)
+    elif isinstance(client, str):
+        client = own_client = Client(client)
+    rows, futures = {}, {}
+    try:
+        client.register_plugin(TorchThreads(threads))
+        for i in todo:
+            fut = client.submit(process_file, str(inputs[i]), str(outputs[i]), method=method, options=options,
+                                threads=threads, pure=False,
+                                key=f"sunpy-sr-{os.getpid()}-{i}-{Path(inputs[i]).name}")
+            futures[fut] = i
+        with tqdm(total=len(futures), desc=f"super-resolving ({method})", unit="file",
+                  disable=not progress) as bar:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    rows[i] = fut.result()
+                except Exception as e:  # the worker died (e.g. out of memory): recorded, the rest goes on
+                    rows[i] = {"path": str(inputs[i]), "output": str(outputs[i]), "status": "error",
+                               "error": f"{type(e).__name__}: {' '.join(str(e).split())}", "seconds": float("nan"),
+                               "worker": ""}
+                bar.update()
+                if rows[i]["status"] == "error":
+                    bar.write(f"{inputs[i]}: {rows[i]['error']}")
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    return rows

@@ -1,0 +1,111 @@
+"""
+What runs on a dask worker: the cached method, torch threads, and the task of one file.
+
+A worker process builds each method (method name + options) once, at its first file, and
+keeps it in a module-level cache for the rest (:func:`cached_method`): a network is loaded once
+per worker, not once per task. :class:`TorchThreads`, registered as a worker plugin, sets
+torch's thread count on every worker when it starts, so that ``workers x threads`` does not
+exceed the cores.
+"""
+import os
+import threading
+import time
+
+from distributed import WorkerPlugin
+
+__all__ = ["TorchThreads", "cached_method", "cache_info", "process_file"]
+
+_CACHE = {}
+_LOCK = threading.Lock()
+
+
+def _key(method, options):
+    return method, tuple(sorted((k, repr(v)) for k, v in options.items()))
+
+
+def cached_method(method, options=None):
+    """
+    The `~sunpy_sr.api.PreparedMethod` for ``method`` and ``options`` in this process.
+
+    Built at the first call (a network is loaded at its first map) and returned by every
+    later call with the same method and options.
+    """
+    from sunpy_sr.api import prepare_method
+    options = dict(options or {})
+    key = _key(method, options)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = {"prepared": prepare_method(method, **options), "uses": 0}
+        entry = _CACHE[key]
+        entry["uses"] += 1
+        return entry["prepared"]
+
+
+def cache_info():
+    """
+    The methods this process holds: ``{(method, options): {"built": bool, "uses": int, "pid": int}}``.
+
+    ``built`` is True once the method function exists (for a network: the weights are loaded);
+    ``uses`` counts the tasks that asked for it. Run it on every worker with ``client.run(cache_info)``.
+    """
+    with _LOCK:
+        return {key: {"built": entry["prepared"]._built is not None, "uses": entry["uses"], "pid": os.getpid()}
+                for key, entry in _CACHE.items()}
+
+
+class TorchThreads(WorkerPlugin):
+    """
+    A worker plugin setting ``torch.set_num_threads(threads)`` on each worker at start-up.
+
+    Parameters
+    ----------
+    threads : int
+        Torch (intra-op) threads per worker: choose ``workers x threads <= cores``.
+    """
+
+    idempotent = True
+    name = "sunpy-sr-torch-threads"
+
+    def __init__(self, threads):
+        self.threads = int(threads)
+
+    def setup(self, worker):
+        import torch
+        torch.set_num_threads(self.threads)
+
+
+def process_file(path, output, *, method, options, threads):
+    """
+    Super-resolve one file into ``output`` (a task of `sunpy_sr.batch.superresolve_files`).
+
+    Never raises: a file that cannot be read or processed gives a row with status ``"error"``
+    and the error's class and message, so that the batch goes on.
+
+    Returns
+    -------
+    dict
+        ``path``, ``output``, ``status`` ("ok" or "error"), ``error`` (message or ""),
+        ``seconds`` (wall time of the task) and ``worker`` (host:pid).
+    """
+    import socket
+
+    from sunpy_sr.batch.files import validate_output, write_map_atomic
+    t0 = time.perf_counter()
+    row = {"path": str(path), "output": str(output), "status": "ok", "error": "",
+           "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    try:
+        import sunpy.map
+
+        from sunpy_sr.api import superresolve
+        smap = sunpy.map.Map(str(path))
+        if isinstance(smap, list):
+            raise ValueError(f"the file holds {len(smap)} images; one map per file is expected")
+        prepared = cached_method(method, options)
+        sr = superresolve(smap, method=prepared, threads=threads, progress=False)
+        write_map_atomic(sr, output)
+        validate_output(output, expected_shape=sr.data.shape, method=method)
+    except Exception as e:  # recorded in the summary; the batch goes on
+        row["status"] = "error"
+        row["error"] = f"{type(e).__name__}: {' '.join(str(e).split())}"
+    row["seconds"] = time.perf_counter() - t0
+    return row
