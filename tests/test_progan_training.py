@@ -82,3 +82,29 @@ def test_gan_resume_is_exact(real_pairs, tmp_path):
 def test_vgg16_without_weights_is_a_clear_error(real_pairs, tmp_path):
     with pytest.raises(ValueError, match="vgg16"):
         train(_config(gan={"perceptual": "vgg16"}), real_pairs, tmp_path, progress=False)
+
+
+def test_bundled_progan_gains_over_bicubic_on_a_held_out_real_crop(sample_map):
+    """The shipped cutout is from the 2016 disk, never trained on (measured: +1.48 dB)."""
+    import sunpy_sr
+    from sunpy_sr.metrics import psnr, spectral_error
+    hr = np.clip(np.nan_to_num(sample_map.data.astype(np.float32)), -2000, 2000)
+    lr = sunpy_sr.degrade(hr)
+    progan = sunpy_sr.superresolve(lr, method="progan")
+    bicubic = sunpy_sr.superresolve(lr, method="bicubic")
+    assert psnr(hr, progan) > psnr(hr, bicubic) + 1.2
+    assert spectral_error(hr, progan) < spectral_error(hr, bicubic) - 0.5
+
+
+def test_superresolve_progan_map_end_to_end(sample_map):
+    import sunpy_sr
+    sr = sunpy_sr.superresolve(sample_map, method="progan")
+    assert type(sr) is type(sample_map) and sr.data.shape == (1024, 1024)
+    assert sr.meta["srmethod"] == "progan" and sr.meta["srmodel"] == "progan-small"
+    assert sr.unit == sample_map.unit
+    # the bundled weights say what they were trained with, and the discriminator is not shipped
+    from sunpy_sr.weights import load_network
+    model, meta = load_network(default="progan")
+    assert "gradient-spectrum" in meta["feature_network"]
+    assert meta["metrics"]["held_out_test_sharp_377"]["progan"]["psnr"] > 42.0
+    assert not any(k.startswith("disc") for k in model.state_dict())
