@@ -3,24 +3,43 @@ sunpy_sr: 4x super-resolution of SDO/HMI line-of-sight magnetograms with deep ne
 
 >>> import sunpy_sr
 >>> sr_map = sunpy_sr.superresolve(hmi_map, method="rcan")  # doctest: +SKIP
+
+The public names are imported on first use (PEP 562), so that importing a light
+submodule (``sunpy_sr.cli``: ``sunpy-sr --help`` must answer at once) does not
+import torch, sunpy.map or astropy.
 """
+import importlib
+
 from sunpy_sr.version import version as __version__
 
-from sunpy_sr import metrics  # noqa: E402
-from sunpy_sr.core.degradation import degrade  # noqa: E402
-from sunpy_sr.exceptions import (SunpySRError, SunpySRTypeError, SunpySRUserWarning, SunpySRWarning,  # noqa: E402
-                                 WeightsError)
-from sunpy_sr.methods import available_methods, register_method  # noqa: E402
-from sunpy_sr.api.superresolve import superresolve  # noqa: E402
+#: public name -> the module that defines it
+_LAZY = {
+    "metrics": "sunpy_sr.metrics",
+    "degrade": "sunpy_sr.core.degradation",
+    "SunpySRError": "sunpy_sr.exceptions",
+    "SunpySRTypeError": "sunpy_sr.exceptions",
+    "SunpySRUserWarning": "sunpy_sr.exceptions",
+    "SunpySRWarning": "sunpy_sr.exceptions",
+    "WeightsError": "sunpy_sr.exceptions",
+    "available_methods": "sunpy_sr.methods",
+    "register_method": "sunpy_sr.methods",
+    "superresolve": "sunpy_sr.api.superresolve",
+    # brings reproject and the comparison figures; the real function, so help() shows its parameters
+    "compare_maps": "sunpy_sr.compare",
+}
 
 
 def __getattr__(name):
-    # `compare_maps` is imported on first use (it brings reproject and the comparison figures),
-    # and is the real function: help(sunpy_sr.compare_maps) shows its parameters.
-    if name == "compare_maps":
-        from sunpy_sr.compare import compare_maps
-        return compare_maps
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __citation__ = """@ARTICLE{2020ApJ...897L..32R,

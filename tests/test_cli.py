@@ -560,8 +560,6 @@ def test_cli_modules_import_nothing_heavy_for_help():
     assert "torch" not in heavy and "sunpy.map" not in heavy
 
 
-@pytest.mark.xfail(strict=True, reason="sunpy_sr/__init__.py imports sunpy.map and astropy when the package "
-                                       "is imported (by sunpy_sr.cli too): it must import its names lazily")
 def test_importing_sunpy_sr_cli_imports_nothing_heavy():
     assert _heavy_modules_after("package", [["--help"]]) == []
 

@@ -12,9 +12,10 @@ __all__ = []
 def _build_bicubic(*, consistent=False, **options):
     if options:
         raise SunpySRTypeError(f"bicubic takes no options other than 'consistent', got {sorted(options)}")
-    from sunpy_sr.inference.consistency import consistent_method
     import torch
     import torch.nn.functional as F
+
+    from sunpy_sr.inference.consistency import consistent_method
 
     def run(a):
         with torch.inference_mode():
