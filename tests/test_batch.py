@@ -189,7 +189,9 @@ def test_killed_run_restarts_without_redoing(client, tmp_path, shared_data):
     while any(client.processing().values()) and time.monotonic() < deadline:
         time.sleep(0.1)
     done = _mtimes(out)
-    assert 1 <= len(done) < len(files), f"killed after {len(done)} of {len(files)} outputs"
+    # tasks already on the workers may still finish after the client dies: on a fast machine all of
+    # them can; the properties below (complete files only, nothing redone) hold either way
+    assert 1 <= len(done) <= len(files), f"killed after {len(done)} of {len(files)} outputs"
     for name in done:  # whatever carries an output's name is complete
         validate_output(out / name, expected_shape=(256, 256), method=METHOD)
     # a worker killed while writing leaves its temporary file (never an output's name): the next run removes it
