@@ -185,8 +185,15 @@ def test_killed_run_restarts_without_redoing(client, tmp_path, shared_data):
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGTERM
     # the scheduler forgets the dead client's tasks; wait until no worker runs one of them
-    deadline = time.monotonic() + 120
-    while any(client.processing().values()) and time.monotonic() < deadline:
+    # (and until the outputs have stopped changing: a task may still be writing when it leaves the
+    # scheduler's processing list)
+    deadline, previous, stable_since = time.monotonic() + 120, None, time.monotonic()
+    while time.monotonic() < deadline:
+        current = _mtimes(out)
+        if current != previous:
+            previous, stable_since = current, time.monotonic()
+        elif time.monotonic() - stable_since > 3 and not any(client.processing().values()):
+            break
         time.sleep(0.1)
     done = _mtimes(out)
     # tasks already on the workers may still finish after the client dies: on a fast machine all of
