@@ -74,11 +74,11 @@ def summary(name, hr, err, spread):
           f"{'corr':>6} {'coverage':>9}")
     for lo, hi in BANDS:
         m = (np.abs(hr) >= lo) & (np.abs(hr) < hi)
+        label = f"{lo:.0f}-{hi:.0f} G" if np.isfinite(hi) else f"> {lo:.0f} G"
         if m.sum() < 10:
-            print(f"  {f'{lo:.0f}-{hi:.0f} G':>14} {m.sum():>8}   (too few)")
+            print(f"  {label:>14} {m.sum():>8}   (too few)")
             continue
         re, rs = np.sqrt(np.mean(err[m] ** 2)), np.sqrt(np.mean(spread[m] ** 2))
-        label = f"{lo:.0f}-{hi:.0f} G" if np.isfinite(hi) else f"> {lo:.0f} G"
         print(f"  {label:>14} {m.sum():>8} {re:>10.2f} {rs:>11.2f} {re / rs:>6.2f} "
               f"{np.corrcoef(spread[m], np.abs(err[m]))[0, 1]:>6.3f} {np.mean(np.abs(err[m]) <= spread[m]) * 100:>8.1f}%")
 

@@ -341,8 +341,8 @@ def _drop_missing_pages(app, docname, source):
     missing = _missing_pages()
     if not missing:
         return
-    pattern = re.compile(r"^.*(?<![\w-])(?:\.\./)?(?:" + "|".join(map(re.escape, missing)) + r")(?![\w-]).*\n?",
-                         re.MULTILINE)
+    names = "|".join(map(re.escape, missing))
+    pattern = re.compile(r"^.*(?<![\w-])(?:\.\./)?(?:" + names + r")(?![\w-]).*\n?", re.MULTILINE)
     text = pattern.sub("", source[0])
     if text != source[0]:
         logger.info(f"{docname}: left out the lines that link to {', '.join(missing)} (not written yet)")

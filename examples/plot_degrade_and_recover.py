@@ -7,7 +7,7 @@ A super-resolved map can only be scored where the true map at 4x finer pixels
 is known. As in Rahman et al. (2020), make such a case from HMI itself: degrade
 an HMI map 4x with the forward model (`sunpy_sr.degrade`: 5x5 Gaussian of
 sigma 2 pixels, then 4x bilinear down-sampling), super-resolve the result back
-to the original grid with each method, and compare with the original. This
+to the original grid with several methods, and compare with the original. This
 example does it on the shipped HMI cutout, prints the paper's metrics (Table
 1), plots the maps, and draws the paper's Figure 3.
 
@@ -36,10 +36,11 @@ print(f"HR {hmi.data.shape} at {hmi.scale[0]:.3f} -> LR {lr.data.shape} at {lr.s
 print("SRDEGRAD:", lr.meta["srdegrad"])
 
 # %%
-# Super-resolve the degraded map with every method and score each result
-# against the original: PSNR (peak 4000 G), Pearson's correlation coefficient,
-# RMSE, SSIM (data range 4000 G), the RMSE over the pixels above 200 G, and
-# the re-degradation residual (RMS of ``degrade(SR) - LR``: how well the
+# Super-resolve the degraded map with the two classical methods and the two
+# RCAN networks (the example of the progressive GAN compares ``"progan"`` with
+# them), and score each result against the original: PSNR (peak 4000 G),
+# Pearson's correlation coefficient, RMSE, SSIM (data range 4000 G), the RMSE
+# over the pixels above 200 G, and the re-degradation residual (RMS of ``degrade(SR) - LR``: how well the
 # output keeps the observed flux). `~sunpy_sr.evaluation.evaluate` runs them all.
 methods = ("bicubic", "linear", "rcan-fast", "rcan")
 table, outputs = evaluate(([hmi], [lr]), methods=methods, return_outputs=True, progress=False)

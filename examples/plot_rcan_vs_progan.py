@@ -1,7 +1,7 @@
 """
-=============================================
+================================================
 RCAN and the progressive GAN on an active region
-=============================================
+================================================
 
 The two networks of Rahman et al. (2020) side by side on a real HMI active
 region: the shipped cutout of the 2016-07-07 disk (validation data, never
@@ -44,7 +44,7 @@ fig.colorbar(im, ax=axes, label=r"$B_\mathrm{LOS}$ (G)", shrink=0.8)
 # %%
 # Azimuthally averaged power spectra: interpolation and a regression network
 # lose power below the input's Nyquist wavenumber (1/8 cycle per HR pixel); the
-# spectral error is the mean |log10(P_out / P_target)| from 1/8 to 0.4.
+# spectral error is the mean ``|log10(P_out / P_target)|`` from 1/8 to 0.4.
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 k, p = power_spectrum(hr)
 ax.loglog(k[1:], p[1:], "k", lw=2, label="target")

@@ -80,7 +80,7 @@ if seq is not None:
 # Top row: the HMI cutouts; bottom row: the super-resolved maps, on the same colour scale
 # (+-1500 G). The flare of 2012-03-07 00:24 UT falls between the second and third frame.
 if seq is not None:
-    fig, axes = plt.subplots(2, 5, figsize=(13, 5.2), sharex="col", sharey="col", layout="constrained")
+    fig, axes = plt.subplots(2, 5, figsize=(13, 4.3), sharex="col", sharey="col", layout="constrained")
     for k, (lr, sr) in enumerate(zip(seq.maps, sr_seq.maps)):
         for row, m in enumerate((lr, sr)):
             ax = axes[row, k]

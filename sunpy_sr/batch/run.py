@@ -90,6 +90,12 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     ------
     SunpySRError
         Before any work: an unknown method, ``uncertainty``, or two inputs with the same output.
+
+    Notes
+    -----
+    The local cluster starts its workers as new processes that import the calling script's
+    main module: in a script, call this function under ``if __name__ == "__main__":`` (as
+    for any `multiprocessing` code). ``sunpy-sr batch`` does.
     """
     from astropy.table import Table
 

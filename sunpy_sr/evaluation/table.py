@@ -90,7 +90,7 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         ``degrade(SR) - LR``); ``spectral_error`` (mean ``|log10(P_SR / P_HR)|`` of the
         azimuthally averaged power spectra from 1/8 to 0.4 cycle per HR pixel, see
         `sunpy_sr.metrics.spectral_error`); ``signed_flux_error`` and
-        ``unsigned_flux_error`` (sum of B, and of |B|, of SR minus HR, relative to the
+        ``unsigned_flux_error`` (sum of B, and of ``|B|``, of SR minus HR, relative to the
         HR unsigned flux; a crop's pixels have nearly equal areas). ``table.meta`` holds the threshold, the peak and
         the per-image values (``table.meta["per_image"][method][column]``).
     outputs : dict
