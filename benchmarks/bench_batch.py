@@ -87,7 +87,7 @@ def batch(files, out, n_workers, threads):
 
     from sunpy_sr.batch import superresolve_files
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            memory_limit=0)
     client = Client(cluster)
     client.wait_for_workers(n_workers)

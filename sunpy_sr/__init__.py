@@ -23,7 +23,7 @@ _LAZY = {
     "WeightsError": "sunpy_sr.exceptions",
     "available_methods": "sunpy_sr.methods",
     "register_method": "sunpy_sr.methods",
-    "superresolve": "sunpy_sr.api.superresolve",
+    "superresolve": "sunpy_sr.api.pipeline",
     # brings reproject and the comparison figures; the real function, so help() shows its parameters
     "compare_maps": "sunpy_sr.compare",
 }

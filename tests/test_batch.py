@@ -52,7 +52,7 @@ def inputs(shared_data, tmp_path_factory):
 def client():
     """A LocalCluster: 2 worker processes, 1 thread each."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()

@@ -15,7 +15,7 @@ import sunpy.map
 from sunpy.util.exceptions import SunpyUserWarning
 
 import sunpy_sr
-from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.cli import main
 from sunpy_sr.cli.main import SUBCOMMANDS, build_parser
 from sunpy_sr.core.degradation import degrade

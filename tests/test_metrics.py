@@ -9,7 +9,7 @@ from sunpy.coordinates import frames
 from sunpy_sr import metrics
 from sunpy_sr.core.degradation import degrade, degrade_array
 from sunpy_sr.core.pairs import PairSet
-from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.api.pipeline import superresolve
 
 # Two 128x128 crops of the real 2016-07-07 full-disk map (level-1 pixel indices):
 # an active region (about 870 pixels above 200 G) and a quiet-Sun patch near disk centre.
@@ -384,7 +384,7 @@ def test_error_budget_of_bicubic_on_held_out_active_region(sharp_377):
     # (sunspot edges, penumbrae, plage) carry most of bicubic's squared error,
     # the > 1000 G umbrae little of it, although their errors are larger per pixel.
     hr = np.clip(np.asarray(sharp_377.data, dtype=np.float32)[:368, 100:612], -2000, 2000)
-    from sunpy_sr.api.superresolve import superresolve
+    from sunpy_sr.api.pipeline import superresolve
     sr = superresolve(degrade_array(hr), method="bicubic")
     budget = metrics.error_budget(hr, sr)
     quiet, mid, strong = budget["error_share"]

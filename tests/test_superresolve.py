@@ -11,7 +11,7 @@ import sunpy.map
 
 import sunpy_sr
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
-from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.api.pipeline import superresolve
 
 MDI_FULLDISK = ("mdi", "mdi.fd_M_96m_lev182.20101015_000000_TAI.data.fits")
 HMI_CONTINUUM = ("other", "resampled_hmi.fits")

@@ -19,7 +19,7 @@ from ndcube import NDCube
 
 import sunpy_sr
 from sunpy_sr.api import prepare_method
-from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.degradation import degrade
 from sunpy_sr.core.grid import SYMMETRIES, apply_symmetry, undo_symmetry
 from sunpy_sr.core.header import celestial_array_axes, celestial_pixel_axes, rescale_wcs

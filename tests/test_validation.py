@@ -12,7 +12,7 @@ import sunpy.map
 from sunpy.util.exceptions import SunpyMetadataWarning
 
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
-from sunpy_sr.api.superresolve import superresolve
+from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.validation import as_float_array, validate_input
 
 

@@ -5,14 +5,14 @@ type of the input decides what happens.
 ========================================  =====================================================
 input                                     implementation
 ========================================  =====================================================
-`~sunpy.map.GenericMap`, `numpy.ndarray`  ``sunpy_sr.api.superresolve._superresolve_2d``
+`~sunpy.map.GenericMap`, `numpy.ndarray`  ``sunpy_sr.api.pipeline._superresolve_2d``
 `~sunpy.map.MapSequence`                  each map as above, one built method for all
 `~ndcube.NDCube`                          each 2D plane of the two celestial axes, one built
                                           method for all; WCS by `~sunpy_sr.core.header.rescale_wcs`
 ========================================  =====================================================
 
 Every implementation takes ``(obj, prepared, *, tile_size, progress, threads, tile_workers,
-assume_magnetogram, out)`` with ``prepared`` a `~sunpy_sr.api.superresolve.PreparedMethod`:
+assume_magnetogram, out)`` with ``prepared`` a `~sunpy_sr.api.pipeline.PreparedMethod`:
 the method is built (a network loaded) once, on the first frame, and reused for the rest.
 Register another container with ``superresolve_dispatch.register(cls)``.
 
@@ -26,7 +26,7 @@ import sunpy.map
 from ndcube import NDCube
 from tqdm.auto import tqdm
 
-from sunpy_sr.api.superresolve import _run_array, _superresolve_2d
+from sunpy_sr.api.pipeline import _run_array, _superresolve_2d
 from sunpy_sr.core.header import celestial_array_axes, fits_wcs, rescaled_cube
 from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError

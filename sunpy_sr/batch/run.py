@@ -170,7 +170,7 @@ def _run_tasks(todo, inputs, outputs, method, options, client, n_workers, thread
     own_cluster = own_client = None
     if client is None:
         own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
         client = own_client = Client(own_cluster)
     elif isinstance(client, str):
         client = own_client = Client(client)

@@ -127,7 +127,7 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
             if len(outs) != len(hr):
                 raise SunpySRError(f"{name}: {len(outs)} outputs for {len(hr)} images")
     else:
-        from sunpy_sr.api.superresolve import superresolve
+        from sunpy_sr.api.pipeline import superresolve
 
     keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual", "spectral_error",
             "signed_flux_error", "unsigned_flux_error")
