@@ -30,15 +30,15 @@ for name, out in outputs.items():
 
 # %%
 # The field in a 64 x 64 px (32" x 32") box around the strongest polarity
-# (pixel axes: the arrays are plain HR grids of 0.126" pixels).
+# (pixel axes: the arrays are plain HR grids of 0.504" HMI pixels).
 fig, axes = plt.subplots(1, 5, figsize=(15, 3.4), layout="constrained")
 box = (slice(120, 184), slice(60, 124))
 panels = {"input (4x coarser)": np.kron(lr, np.ones((4, 4))), "target (HMI)": hr, **outputs}
 for ax, (name, img) in zip(axes, panels.items()):
     im = ax.imshow(img[box], origin="lower", cmap="gray", vmin=-800, vmax=800)
     ax.set_title(name)
-    ax.set_xlabel("x (HR pixel, 0.126\")")
-axes[0].set_ylabel("y (HR pixel, 0.126\")")
+    ax.set_xlabel("x (HR pixel, 0.504\")")
+axes[0].set_ylabel("y (HR pixel, 0.504\")")
 fig.colorbar(im, ax=axes, label=r"$B_\mathrm{LOS}$ (G)", shrink=0.8)
 
 # %%
