@@ -46,7 +46,8 @@ def crops(data_dir):
     out = []
     for dx, dy in ((-256, -256), (0, -256), (-256, 0), (0, 0)):
         x0, y0 = cx + dx, cy + dy
-        out.append(("disk centre 2016", disk.submap([x0, y0] * u.pix, top_right=[x0 + 255, y0 + 255] * u.pix)))
+        crop = disk.submap([x0, y0] * u.pix, top_right=[x0 + 255, y0 + 255] * u.pix)
+        out.append(("disk centre 2016", crop))
     sharp = sunpy.map.Map(data_dir / SHARP_377)
     ny, nx = sharp.data.shape  # 377 x 744
     y0 = (ny - 256) // 2
@@ -66,8 +67,10 @@ def summary(name, hr, err, spread):
     hr, err, spread = hr[ok], err[ok], spread[ok]
     a = np.abs(err)
     print(f"\n{name}: {ok.sum()} pixels")
-    print(f"  corr(spread, |error|): Pearson {np.corrcoef(spread, a)[0, 1]:.3f}, Spearman {spearman(spread, a):.3f}")
-    print(f"  1-sigma coverage (|error| <= spread): {np.mean(a <= spread) * 100:.1f} %  (68.3 % if it were an error bar)")
+    print(f"  corr(spread, |error|): Pearson {np.corrcoef(spread, a)[0, 1]:.3f}, "
+          f"Spearman {spearman(spread, a):.3f}")
+    print(f"  1-sigma coverage (|error| <= spread): {np.mean(a <= spread) * 100:.1f} %  "
+          "(68.3 % if it were an error bar)")
     print(f"  RMS error {np.sqrt(np.mean(err**2)):.2f} G, RMS spread {np.sqrt(np.mean(spread**2)):.2f} G, "
           f"ratio {np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(spread**2)):.2f}")
     print(f"  {'|B_HR| band':>14} {'pixels':>8} {'RMS error':>10} {'RMS spread':>11} {'ratio':>6} "
@@ -79,8 +82,10 @@ def summary(name, hr, err, spread):
             print(f"  {label:>14} {m.sum():>8}   (too few)")
             continue
         re, rs = np.sqrt(np.mean(err[m] ** 2)), np.sqrt(np.mean(spread[m] ** 2))
-        print(f"  {label:>14} {m.sum():>8} {re:>10.2f} {rs:>11.2f} {re / rs:>6.2f} "
-              f"{np.corrcoef(spread[m], np.abs(err[m]))[0, 1]:>6.3f} {np.mean(np.abs(err[m]) <= spread[m]) * 100:>8.1f}%")
+        corr = np.corrcoef(spread[m], np.abs(err[m]))[0, 1]
+        coverage = np.mean(np.abs(err[m]) <= spread[m]) * 100
+        print(f"  {label:>14} {m.sum():>8} {re:>10.2f} {rs:>11.2f} {re / rs:>6.2f} {corr:>6.3f} "
+              f"{coverage:>8.1f}%")
 
 
 def main():
@@ -108,7 +113,8 @@ def main():
             h.append(hr.ravel())
             e.append(err.ravel())
             s.append(spread.ravel())
-    print(f"\nmethod {a.method} ({prepared.model}), 16-symmetry self-ensemble; {time.perf_counter() - t_all:.0f} s")
+    print(f"\nmethod {a.method} ({prepared.model}), 16-symmetry self-ensemble; "
+          f"{time.perf_counter() - t_all:.0f} s")
     for key, (h, e, s) in pooled.items():
         summary(key, np.concatenate(h), np.concatenate(e), np.concatenate(s))
 

@@ -35,8 +35,8 @@ except NameError:  # run interactively
 DATA = Path(os.environ.get("SUNPY_SR_DATA", HERE.parents[1] / "shared" / "data"))
 FILES = sorted((DATA / "hmi" / "sharp-2012").glob("hmi.sharp_cea_720s.1449.*.magnetogram.fits"))
 if len(FILES) != 5:
-    print(f"Skipping this example: the five 2012 SHARPs of HARP 1449 are not in {DATA / 'hmi' / 'sharp-2012'} "
-          "(set SUNPY_SR_DATA to the project's shared data folder to run it).")
+    print(f"Skipping this example: the five 2012 SHARPs of HARP 1449 are not in "
+          f"{DATA / 'hmi' / 'sharp-2012'} (set SUNPY_SR_DATA to the project's shared data folder to run it).")
 
 # %%
 # The series
@@ -71,7 +71,8 @@ if seq is not None:
     sr_seq = sunpy_sr.superresolve(seq, method="rcan-fast")
     print(f"{len(sr_seq.maps)} maps super-resolved in {time.perf_counter() - t0:.1f} s")
     m0, s0 = seq.maps[0], sr_seq.maps[0]
-    print(f"CDELT1 {m0.meta['cdelt1']} -> {s0.meta['cdelt1']} deg; CRPIX1 {m0.meta['crpix1']} -> {s0.meta['crpix1']}; "
+    print(f"CDELT1 {m0.meta['cdelt1']} -> {s0.meta['cdelt1']} deg; "
+          f"CRPIX1 {m0.meta['crpix1']} -> {s0.meta['crpix1']}; "
           f"SRMETHOD {s0.meta['srmethod']}, SRMODEL {s0.meta['srmodel']}")
 
 # %%

@@ -52,7 +52,8 @@ def inputs(shared_data, tmp_path_factory):
 def client():
     """A LocalCluster: 2 worker processes, 1 thread each."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    from sunpy_sr.batch.run import local_cluster
+    cluster = local_cluster(2)  # what superresolve_files starts: 2 worker processes, 1 thread each
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -62,7 +63,8 @@ def client():
 @pytest.fixture(scope="module")
 def first_run(inputs, client, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    table = superresolve_files(inputs, out, method=METHOD, client=client, threads_per_worker=1, progress=False)
+    table = superresolve_files(inputs, out, method=METHOD, client=client, threads_per_worker=1,
+                               progress=False)
     return table, out
 
 
@@ -74,7 +76,6 @@ def test_outputs_equal_serial_and_one_model_per_worker(first_run, inputs, client
     table, out = first_run
     assert list(table["status"]) == ["ok"] * 6, list(table["error"])
     assert list(table["path"]) == [str(p) for p in inputs]  # input order
-    assert np.all(table["seconds"] > 0)
     for p in inputs:
         o = output_path(p, out)
         validate_output(o, expected_shape=(256, 256), method=METHOD)
@@ -111,9 +112,7 @@ def test_corrupt_and_unsupported_inputs_are_recorded(inputs, client, tmp_path, s
 def test_second_run_skips_everything(first_run, inputs, tmp_path):
     table0, out = first_run
     before = _mtimes(out)
-    t0 = time.perf_counter()
     table = superresolve_files(inputs, out, method=METHOD, progress=False)  # no cluster needed: nothing to do
-    assert time.perf_counter() - t0 < 30
     assert list(table["status"]) == ["skipped"] * 6
     assert table.meta["n_workers"] == 0
     assert _mtimes(out) == before
@@ -137,7 +136,8 @@ def test_broken_output_is_redone_and_other_method_is_not_overwritten(inputs, cli
     # complete outputs of another method are not replaced without overwrite
     table = superresolve_files(inputs[:1], out, method="bicubic", client=client, progress=False)
     assert table["status"][0] == "error" and "overwrite" in table["error"][0]
-    table = superresolve_files(inputs[:1], out, method="bicubic", client=client, progress=False, overwrite=True)
+    table = superresolve_files(inputs[:1], out, method="bicubic", client=client, progress=False,
+                               overwrite=True)
     assert table["status"][0] == "ok"
     assert sunpy.map.Map(broken).meta["srmethod"] == "bicubic"
 
@@ -169,10 +169,11 @@ def test_refusals(inputs, tmp_path):
 
 def test_killed_run_restarts_without_redoing(client, tmp_path, shared_data):
     """``sunpy-sr batch --scheduler`` killed after its first output, then the same batch again."""
+    method = "rcan"  # the full network: tens of ms per cutout even on a fast machine: the kill comes midway
     files = _cutouts(shared_data, tmp_path / "in", 10)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sunpy_sr.cli.batch", *map(str, files), "--out", str(out), "--threads", "1",
-           "--method", METHOD, "--scheduler", client.scheduler.address, "--quiet"]
+           "--method", method, "--scheduler", client.scheduler.address, "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 600
@@ -196,15 +197,15 @@ def test_killed_run_restarts_without_redoing(client, tmp_path, shared_data):
             break
         time.sleep(0.1)
     done = _mtimes(out)
-    # tasks already on the workers may still finish after the client dies: on a fast machine all of
-    # them can; the properties below (complete files only, nothing redone) hold either way
-    assert 1 <= len(done) <= len(files), f"killed after {len(done)} of {len(files)} outputs"
+    # the tasks already on the workers (one per worker) may still finish after the client dies
+    assert 1 <= len(done) < len(files), f"killed after {len(done)} of {len(files)} outputs"
     for name in done:  # whatever carries an output's name is complete
-        validate_output(out / name, expected_shape=(256, 256), method=METHOD)
-    # a worker killed while writing leaves its temporary file (never an output's name): the next run removes it
+        validate_output(out / name, expected_shape=(256, 256), method=method)
+    # a worker killed while writing leaves its temporary file (never an output's name): the next run
+    # removes it
     stale = out / f"{PARTIAL_PREFIX}{output_path(files[-1], out).name}.x1y2z3.fits"
     stale.write_bytes(b"SIMPLE  =    T" + b" " * 66)
-    table = superresolve_files(files, out, method=METHOD, client=client, progress=False)
+    table = superresolve_files(files, out, method=method, client=client, progress=False)
     status = dict(zip((Path(p).name for p in table["path"]), table["status"]))
     for f in files:
         expected = "skipped" if output_path(f, out).name in done else "ok"
@@ -214,7 +215,7 @@ def test_killed_run_restarts_without_redoing(client, tmp_path, shared_data):
     assert {k: after[k] for k in done} == done  # nothing redone
     assert not list(out.glob(f"{PARTIAL_PREFIX}*"))  # no half-written file left
     for f in files:
-        validate_output(output_path(f, out), expected_shape=(256, 256), method=METHOD)
+        validate_output(output_path(f, out), expected_shape=(256, 256), method=method)
 
 
 def test_cli_on_a_running_scheduler(tmp_path, capsys, inputs, client):
@@ -228,19 +229,20 @@ def test_cli_on_a_running_scheduler(tmp_path, capsys, inputs, client):
     sub = p.add_subparsers(dest="command")
     batch.add_parser(sub, [parent])
     address = client.scheduler.address  # "sunpy-sr batch --scheduler ADDRESS": scale out to a cluster
-    args = p.parse_args(["batch", str(inputs[0]), str(inputs[1]), "--out", str(tmp_path), "--method", "bicubic",
-                         "--scheduler", address, "--quiet"])
+    args = p.parse_args(["batch", str(inputs[0]), str(inputs[1]), "--out", str(tmp_path),
+                         "--method", "bicubic", "--scheduler", address, "--quiet"])
     assert args.func is batch.run and args.workers is None and args.scheduler == address
     assert batch.run(args) == 0  # exit status 0: all succeeded
     assert "2 ok, 0 skipped, 0 failed of 2" in capsys.readouterr().out
     assert Table.read(tmp_path / "batch_summary.ecsv").meta["method"] == "bicubic"
     (tmp_path / "broken.fits").write_bytes(b"SIMPLE  =                    T" + b" " * 100)
-    args = p.parse_args(["batch", str(tmp_path / "broken.fits"), "--out", str(tmp_path), "--method", "bicubic",
-                         "--scheduler", address, "--quiet"])
+    args = p.parse_args(["batch", str(tmp_path / "broken.fits"), "--out", str(tmp_path),
+                         "--method", "bicubic", "--scheduler", address, "--quiet"])
     assert batch.run(args) == 1  # one failed
     assert "broken.fits" in capsys.readouterr().err
     # dask is imported when the command runs, not when the command line imports the module
     tree = ast.parse(Path(batch.__file__).read_text())
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    names = [a.name for n in top for a in n.names] + [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
+    names = [a.name for n in top for a in n.names]
+    names += [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
     assert not any(n.split(".")[0] in ("dask", "distributed", "sunpy_sr") for n in names)

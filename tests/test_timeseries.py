@@ -35,7 +35,8 @@ def harp_maps(shared_data):
     sharp_2012 = shared_data / "hmi" / "sharp-2012"
     files = sorted(sharp_2012.glob("hmi.sharp_cea_720s.1449.*.magnetogram.fits"))
     if len(files) != 5:
-        pytest.skip(f"the 2012 SHARPs of HARP 1449 are not in {sharp_2012} (../shared/data beside the repository)")
+        pytest.skip(f"the 2012 SHARPs of HARP 1449 are not in {sharp_2012} "
+                    "(../shared/data beside the repository)")
     x0, y0, n = CROP
     maps = [m.submap([x0, y0] * u.pix, top_right=[x0 + n - 1, y0 + n - 1] * u.pix)
             for m in sunpy.map.Map([str(f) for f in files])]
@@ -57,7 +58,8 @@ def cube_wcs(m, *, order=("x", "y", "t")):
         "t": ("TIME", "s", 1.0, 21600.0, 0.0),
     }
     w = WCS(naxis=3)
-    w.wcs.ctype, w.wcs.cunit, w.wcs.crpix, w.wcs.cdelt, w.wcs.crval = (list(v) for v in zip(*(axes[a] for a in order)))
+    columns = zip(*(axes[a] for a in order))
+    w.wcs.ctype, w.wcs.cunit, w.wcs.crpix, w.wcs.cdelt, w.wcs.crval = (list(v) for v in columns)
     w.wcs.dateref = m.date.isot
     w.wcs.set()
     return w
@@ -164,7 +166,7 @@ def test_cube_wcs_values_unit_meta(cube, harp_maps):
     assert list(w1.ctype) == list(w0.ctype)
     assert out.wcs.pixel_shape == (256, 256, 5)
     # SR block centres are LR pixel centres, at every time step
-    x = np.array([0, 10, 63, 31]); y = np.array([0, 40, 63, 7]); t = np.array([0, 1, 4, 2])
+    x, y, t = np.array([0, 10, 63, 31]), np.array([0, 40, 63, 7]), np.array([0, 1, 4, 2])
     world = cube.wcs.pixel_to_world_values(x, y, t)
     sx, sy, st_ = out.wcs.world_to_pixel_values(*world)
     np.testing.assert_allclose(sx, 4 * x + 1.5, atol=1e-6)
@@ -289,7 +291,8 @@ _grid = st.fixed_dictionaries({
     "crpix": st.tuples(st.floats(-100, 100), st.floats(-100, 100)),
     "crval": st.tuples(st.floats(-900, 900), st.floats(-900, 900)),
 })
-_settings = settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+_settings = settings(max_examples=20, deadline=None, database=None,
+                     suppress_health_check=[HealthCheck.too_slow])
 
 
 def _same_world(w_a, w_b, pixels):
@@ -326,10 +329,12 @@ def synthetic_cube(shape2d, nt, order, rotation, cdelt, crpix, crval, t_crpix, t
         "t": ("TIME", "s", t_crpix, t_cdelt, 0.0),
     }
     w = WCS(naxis=3)
-    w.wcs.ctype, w.wcs.cunit, w.wcs.crpix, w.wcs.cdelt, w.wcs.crval = (list(v) for v in zip(*(spec[a] for a in order)))
+    columns = zip(*(spec[a] for a in order))
+    w.wcs.ctype, w.wcs.cunit, w.wcs.crpix, w.wcs.cdelt, w.wcs.crval = (list(v) for v in columns)
     pc = np.eye(3)
     ix, iy = order.index("x"), order.index("y")
-    pc[ix, ix], pc[ix, iy], pc[iy, ix], pc[iy, iy] = np.cos(theta), -np.sin(theta), np.sin(theta), np.cos(theta)
+    c, s = np.cos(theta), np.sin(theta)
+    pc[ix, ix], pc[ix, iy], pc[iy, ix], pc[iy, iy] = c, -s, s, c
     w.wcs.pc = pc
     w.wcs.dateref = "2016-07-07T00:58:47.300"
     w.wcs.set()

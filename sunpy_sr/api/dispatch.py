@@ -91,8 +91,8 @@ def _superresolve_cube(cube, prepared, *, tile_size, progress, threads, tile_wor
     if not np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.complexfloating):
         raise SunpySRTypeError(f"expected real numeric data, got dtype {raw.dtype}")
     if cube.unit is None and not assume_magnetogram:
-        raise SunpySRError("the NDCube has no unit: a LOS magnetogram in G, kG, T, mT or Mx/cm^2 is expected; "
-                           "pass assume_magnetogram=True if the data are in gauss")
+        raise SunpySRError("the NDCube has no unit: a LOS magnetogram in G, kG, T, mT or Mx/cm^2 is "
+                           "expected; pass assume_magnetogram=True if the data are in gauss")
     unit = field_unit(cube, assume_magnetogram=assume_magnetogram) if cube.unit is not None else None
     _check_square_pixels(wcs)
     data = to_gauss(cube, assume_magnetogram=assume_magnetogram)  # a float32 copy in gauss

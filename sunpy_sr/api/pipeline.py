@@ -74,7 +74,8 @@ class PreparedMethod:
                                    f"self-ensemble); {name!r} is not one")
             unknown = sorted(set(options) - set(_NETWORK_OPTIONS))
             if unknown:
-                raise SunpySRTypeError(f"{name} takes the options {', '.join(_NETWORK_OPTIONS)}; got {unknown}")
+                raise SunpySRTypeError(f"{name} takes the options {', '.join(_NETWORK_OPTIONS)}; "
+                                       f"got {unknown}")
             if options.get("ensemble", True) is False:
                 raise SunpySRError("uncertainty=True runs the 16-symmetry self-ensemble; ensemble=False "
                                    "contradicts it")
@@ -162,7 +163,8 @@ def _as_prepared(method, uncertainty, options):
             raise SunpySRError("uncertainty=True needs a method prepared with uncertainty=True")
         return method
     if not isinstance(method, str):
-        raise SunpySRTypeError(f"method must be a method name or a PreparedMethod, got {type(method).__name__}")
+        raise SunpySRTypeError(f"method must be a method name or a PreparedMethod, "
+                               f"got {type(method).__name__}")
     return PreparedMethod(method, uncertainty=uncertainty, **options)
 
 

@@ -49,7 +49,8 @@ def cache_info():
     ``uses`` counts the tasks that asked for it. Run it on every worker with ``client.run(cache_info)``.
     """
     with _LOCK:
-        return {key: {"built": entry["prepared"]._built is not None, "uses": entry["uses"], "pid": os.getpid()}
+        return {key: {"built": entry["prepared"]._built is not None, "uses": entry["uses"],
+                      "pid": os.getpid()}
                 for key, entry in _CACHE.items()}
 
 
@@ -63,7 +64,7 @@ class TorchThreads(WorkerPlugin):
         Torch (intra-op) threads per worker: choose ``workers x threads <= cores``.
     """
 
-    idempotent = True
+    idempotent = False  # a later batch with other threads replaces it
     name = "sunpy-sr-torch-threads"
 
     def __init__(self, threads):

@@ -22,6 +22,10 @@ import sys
 __all__ = ["add_parser", "run", "main"]
 
 HELP = "super-resolve many FITS files on dask.distributed (resumable; skips finished outputs)"
+DESCRIPTION = ("Super-resolve many FITS files on dask.distributed, one task per file. Outputs "
+               "DIR/<name>_sr.fits that exist and are valid are skipped, so the same command started again "
+               "after an interruption finishes the rest. The summary is written to DIR/batch_summary.ecsv; "
+               "the exit status is 0 only if every file succeeded (or was already done).")
 
 
 def _add_arguments(p, *, quiet=True):
@@ -30,9 +34,11 @@ def _add_arguments(p, *, quiet=True):
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="address of a running dask scheduler (e.g. tcp://host:8786); default: a local "
                         "cluster of worker processes")
-    p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: cores / threads)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: one per file, up to cores / threads)")
     p.add_argument("--threads", type=int, metavar="T",
-                   help="torch threads per worker (default: cores / workers); keep workers x threads <= cores")
+                   help="torch threads per worker (default: cores / workers); "
+                        "keep workers x threads <= cores")
     p.add_argument("--method", default="rcan", help="method (default rcan; e.g. rcan-fast, linear, bicubic)")
     p.add_argument("--weights", help="your own weight file for a network method")
     p.add_argument("--overwrite", action="store_true", help="redo files whose output exists and is valid")
@@ -58,8 +64,7 @@ def add_parser(subparsers, parents=()):
     """
     parents = list(parents)
     has_quiet = any("--quiet" in a.option_strings for parent in parents for a in parent._actions)
-    p = subparsers.add_parser("batch", parents=parents, help=HELP, description=__doc__.split("::")[0].strip(),
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser("batch", parents=parents, help=HELP, description=DESCRIPTION)
     _add_arguments(p, quiet=not has_quiet)
     p.set_defaults(func=run)
     return p
@@ -80,8 +85,9 @@ def run(args):
     from sunpy_sr.batch.run import SUMMARY_NAME
     options = {"weights": args.weights} if args.weights else {}
     table = superresolve_files(args.inputs, args.out, method=args.method, client=args.scheduler,
-                               n_workers=args.workers, threads_per_worker=args.threads, overwrite=args.overwrite,
-                               progress=not getattr(args, "quiet", False), **options)
+                               n_workers=args.workers, threads_per_worker=args.threads,
+                               overwrite=args.overwrite, progress=not getattr(args, "quiet", False),
+                               **options)
     counts = table.meta["counts"]
     print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['error']} failed of {len(table)} "
           f"in {table.meta['wall_seconds']:.1f} s; summary: {Path(args.out) / SUMMARY_NAME}")
@@ -92,7 +98,7 @@ def run(args):
 
 def main(argv=None):
     """``python -m sunpy_sr.cli.batch``: the subcommand on its own; returns the exit status."""
-    p = _add_arguments(argparse.ArgumentParser(prog="sunpy-sr batch", description=HELP))
+    p = _add_arguments(argparse.ArgumentParser(prog="sunpy-sr batch", description=DESCRIPTION))
     args = p.parse_args(argv)
     try:
         return run(args)

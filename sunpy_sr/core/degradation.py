@@ -190,7 +190,8 @@ def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
     crop = [slice(None)] * data.ndim
     for axis in cel:
         if shape[axis] < factor:
-            raise SunpySRError(f"a celestial axis of {shape[axis]} pixels is shorter than the factor {factor}")
+            raise SunpySRError(f"a celestial axis of {shape[axis]} pixels is shorter than the factor "
+                               f"{factor}")
         crop[axis] = slice(0, (shape[axis] // factor) * factor)
     data = data[tuple(crop)]
     if data.shape != shape:
@@ -201,8 +202,9 @@ def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
     planes = np.moveaxis(data, cel, (-2, -1))
     rest, (ny, nx) = planes.shape[:-2], planes.shape[-2:]
     planes = planes.reshape(-1, ny, nx)
-    out = np.stack([degrade_array(p, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
-                    for p in planes]) if len(planes) else np.empty((0, ny // factor, nx // factor), np.float32)
+    out = np.empty((len(planes), ny // factor, nx // factor), np.float32)
+    for k, plane in enumerate(planes):
+        out[k] = degrade_array(plane, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
     out = np.moveaxis(out.reshape(rest + (ny // factor, nx // factor)), (-2, -1), cel)
     if unit is not None:
         from_gauss(out, unit, out=out)

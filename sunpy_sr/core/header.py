@@ -143,7 +143,8 @@ def celestial_pixel_axes(wcs):
     """
     lng, lat = int(wcs.wcs.lng), int(wcs.wcs.lat)
     if lng < 0 or lat < 0:
-        raise SunpySRError(f"the WCS has no celestial (longitude, latitude) axis pair: CTYPE = {list(wcs.wcs.ctype)}")
+        raise SunpySRError(f"the WCS has no celestial (longitude, latitude) axis pair: "
+                           f"CTYPE = {list(wcs.wcs.ctype)}")
     corr = np.asarray(wcs.axis_correlation_matrix)  # (world, pixel)
     world = [lng, lat]
     pixel = sorted(int(p) for p in np.flatnonzero(corr[world].any(axis=0)))
@@ -257,8 +258,8 @@ def fits_wcs(wcs):
             and low.pixel_n_dim == inner.pixel_n_dim \
             and all(isinstance(s, slice) and s.step in (None, 1) for s in slices):
         return inner.slice(tuple(slices))
-    raise SunpySRTypeError(f"a cube with an astropy.wcs.WCS is needed (its celestial axes are rescaled exactly by "
-                           f"header arithmetic); this one has a {type(low).__name__}")
+    raise SunpySRTypeError(f"a cube with an astropy.wcs.WCS is needed (its celestial axes are rescaled "
+                           f"exactly by header arithmetic); this one has a {type(low).__name__}")
 
 
 def celestial_array_axes(wcs):
@@ -344,5 +345,6 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
         new.global_coords.add(name, cube.global_coords.physical_types[name], cube.global_coords[name])
     if dropped:
         warnings.warn(f"extra coordinates along the celestial axes do not fit the rescaled grid and are "
-                      f"dropped: {', '.join(map(str, dropped))}", SunpySRUserWarning, stacklevel=stacklevel + 1)
+                      f"dropped: {', '.join(map(str, dropped))}", SunpySRUserWarning,
+                      stacklevel=stacklevel + 1)
     return new
