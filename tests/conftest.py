@@ -48,6 +48,30 @@ def sharp_377():
     return sunpy.map.Map(_need(SHARP_377))
 
 
+@pytest.fixture(scope="session")
+def real_pairs():
+    """Four 128x128 HR crops of the shipped real cutouts (HMI, 2016-07-07) and their LR:
+    the training pairs of the tiny training runs in the tests."""
+    import numpy as np
+
+    from sunpy_sr.core.degradation import degrade_array
+    from sunpy_sr.core.pairs import PairSet, to_level15
+    from sunpy_sr.data import sample
+    pairs = PairSet()
+    for m in (sample.hmi_active_region(), sample.hmi_limb()):
+        d = np.clip(to_level15(m).data.astype(np.float32), -2000, 2000)
+        for r, c in ((0, 0), (128, 128)):
+            hr = d[r:r + 128, c:c + 128]
+            if np.isfinite(hr).all():
+                pairs.hr.append(hr)
+                pairs.lr.append(degrade_array(hr))
+                pairs.source.append(m.meta["origfile"])
+                pairs.origin.append((r, c))
+                pairs.date.append(m.date.isot)
+    assert len(pairs) >= 3
+    return pairs
+
+
 @pytest.fixture
 def sample_map():
     from sunpy_sr.data import sample

@@ -6,36 +6,13 @@ the tiny preset on real crops (the shipped HMI cutouts, 2016-07-07).
 import os
 import socket
 
-import numpy as np
-import pytest
 import torch
 
-from sunpy_sr.core.degradation import degrade_array
-from sunpy_sr.core.pairs import PairSet, to_level15
-from sunpy_sr.data import sample
 from sunpy_sr.training import distributed as ddp
 from sunpy_sr.training import load_checkpoint
 
 CONFIG = dict(preset="rcan-tiny", iterations=24, batch_size=4, patch=16, lr=1e-3, lr_halving=12,
               checkpoint_every=8, validate_every=4, threads=1, seed=3)
-
-
-@pytest.fixture(scope="module")
-def real_pairs():
-    """128^2 HR crops of the shipped real HMI cutouts and their LR (as in tests/test_train.py)."""
-    pairs = PairSet()
-    for m in (sample.hmi_active_region(), sample.hmi_limb()):
-        d = np.clip(to_level15(m).data.astype(np.float32), -2000, 2000)
-        for r, c in ((0, 0), (128, 128)):
-            hr = d[r:r + 128, c:c + 128]
-            if np.isfinite(hr).all():
-                pairs.hr.append(hr)
-                pairs.lr.append(degrade_array(hr))
-                pairs.source.append(m.meta["origfile"])
-                pairs.origin.append((r, c))
-                pairs.date.append(m.date.isot)
-    assert len(pairs) >= 3
-    return pairs
 
 
 def _free_port():

@@ -3,28 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from sunpy_sr.data import sample
 from sunpy_sr.core.degradation import degrade_array
 from sunpy_sr.core.pairs import PairRecipe, PairSet, crop_origins, make_pairs, select_by_date, to_level15
 from sunpy_sr.training import PatchSampler, TrainConfig, load_checkpoint, train
-
-
-@pytest.fixture(scope="module")
-def real_pairs():
-    """Four 128x128 HR crops of the real sample cutouts (HMI, 2016-07-07) and their LR."""
-    pairs = PairSet()
-    for m in (sample.hmi_active_region(), sample.hmi_limb()):
-        d = np.clip(to_level15(m).data.astype(np.float32), -2000, 2000)
-        for r, c in ((0, 0), (128, 128)):
-            hr = d[r:r + 128, c:c + 128]
-            if np.isfinite(hr).all():
-                pairs.hr.append(hr)
-                pairs.lr.append(degrade_array(hr))
-                pairs.source.append(m.meta["origfile"])
-                pairs.origin.append((r, c))
-                pairs.date.append(m.date.isot)
-    assert len(pairs) >= 3
-    return pairs
 
 
 def _tiny_config(**kw):

@@ -7,7 +7,7 @@ import torch
 from sunpy_sr.models.rcan import RCAN
 from sunpy_sr.weights import load_network, safe_torch_load
 
-__all__ = ["load_checkpoint", "save_atomic", "init_from"]
+__all__ = ["load_checkpoint", "save_atomic", "init_from", "restore_training_state"]
 
 
 def init_from(model, path):
@@ -33,3 +33,34 @@ def load_checkpoint(path):
     `~sunpy_sr.exceptions.WeightsError`, and the code does not run.
     """
     return safe_torch_load(path, what="checkpoint")
+
+
+def restore_training_state(checkpoint, rng, **stateful):
+    """
+    Put a run back where ``checkpoint`` left it, for an exact resume.
+
+    Parameters
+    ----------
+    checkpoint : dict
+        From `load_checkpoint`.
+    rng : `numpy.random.Generator`
+        The patch sampler's generator: it continues this rank's stream (see
+        `sunpy_sr.training.distributed.checkpoint_rng_state`).
+    **stateful
+        Checkpoint key -> object with ``load_state_dict`` (networks, optimizers, schedulers).
+
+    Returns
+    -------
+    start : int
+        The iteration to continue from.
+    log : list of dict
+        The log rows so far.
+    """
+    from sunpy_sr.training import distributed as ddp
+    for key, obj in stateful.items():
+        obj.load_state_dict(checkpoint[key])
+    state = ddp.checkpoint_rng_state(checkpoint)
+    if state is not None:
+        rng.bit_generator.state = state
+    torch.set_rng_state(checkpoint["torch_rng"])
+    return checkpoint["iteration"], checkpoint["log"]

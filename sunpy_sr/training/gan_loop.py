@@ -39,7 +39,7 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.metrics import pearson_cc, psnr, rmse, spectral_error
 from sunpy_sr.models.progan import bicubic
 from sunpy_sr.models.registry import build_model
-from sunpy_sr.training.checkpoints import init_from, load_checkpoint, save_atomic
+from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training.discriminator import ProgressiveDiscriminator
 from sunpy_sr.training.gan_losses import PerceptualLoss, lsgan_discriminator_loss, lsgan_generator_loss
 from sunpy_sr.training.log import plot_log, write_log
@@ -133,16 +133,9 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
     start, log = 0, []
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
-        gen.load_state_dict(ck["model"])
-        disc.load_state_dict(ck["discriminator"])
-        opt_g.load_state_dict(ck["optimizer"])
-        opt_d.load_state_dict(ck["optimizer_d"])
-        sched_g.load_state_dict(ck["scheduler"])
-        sched_d.load_state_dict(ck["scheduler_d"])
-        rng.bit_generator.state = ck["numpy_rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        start, log = ck["iteration"], ck["log"]
+        start, log = restore_training_state(load_checkpoint(ckpt_path), rng, model=gen, discriminator=disc,
+                                            optimizer=opt_g, optimizer_d=opt_d, scheduler=sched_g,
+                                            scheduler_d=sched_d)
     sampler = PatchSampler(train_pairs, config.patch, gen.scale, config.strong_fraction,
                            config.strong_threshold, rng, sign_flip=config.sign_flip)
     run = asdict(config)

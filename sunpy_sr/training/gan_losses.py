@@ -18,12 +18,13 @@ References
    Super-Resolution", CVPR Workshops, arXiv:1804.02900.
 .. [4] Simonyan, K., & Zisserman, A. 2015, ICLR, arXiv:1409.1556 (VGG16).
 """
-import hashlib
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from sunpy_sr.weights import sha256
 
 __all__ = ["lsgan_discriminator_loss", "lsgan_generator_loss", "PerceptualLoss",
            "PERCEPTUAL_KINDS"]
@@ -76,14 +77,6 @@ def lsgan_generator_loss(d_fake):
         Scalar, dimensionless; 0 when the discriminator scores every patch as real.
     """
     return 0.5 * ((d_fake - 1.0) ** 2).mean()
-
-
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class PerceptualLoss(nn.Module):
@@ -180,7 +173,7 @@ class PerceptualLoss(nn.Module):
             from sunpy_sr.models.vgg import load_vgg16_weights
             self.vgg = load_vgg16_weights(weights, field_range=self.field_scale)
             self.weights_path = str(Path(weights).resolve())
-            self.weights_sha256 = _sha256(weights)
+            self.weights_sha256 = sha256(weights)
             self.layer_weights = tuple(float(w) for w in layer_weights)
             if len(self.layer_weights) != 2:
                 raise ValueError(f"layer_weights needs 2 values (relu2_2, relu4_3), got {layer_weights}")

@@ -24,7 +24,7 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.inference.state import flush_denormal, torch_threads
 from sunpy_sr.metrics import pearson_cc, psnr, rmse
 from sunpy_sr.models.registry import build_model
-from sunpy_sr.training.checkpoints import init_from, load_checkpoint, save_atomic
+from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training import distributed as ddp
 from sunpy_sr.training.log import plot_log, write_log
 from sunpy_sr.training.losses import PIXEL_LOSSES
@@ -104,15 +104,8 @@ def _train_pixel(config, train_pairs, out_dir, *, val_pairs, resume, progress, s
     start, log = 0, []
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        state = ddp.checkpoint_rng_state(ck)
-        if state is not None:
-            rng.bit_generator.state = state
-        torch.set_rng_state(ck["torch_rng"])
-        start, log = ck["iteration"], ck["log"]
+        start, log = restore_training_state(load_checkpoint(ckpt_path), rng, model=model, optimizer=opt,
+                                            scheduler=sched)
     sampler = PatchSampler(train_pairs, config.patch, factor, config.strong_fraction,
                            config.strong_threshold, rng, sign_flip=config.sign_flip)
     if ddp.is_main():
