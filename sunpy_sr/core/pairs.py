@@ -13,6 +13,7 @@ starts in seconds.
 """
 import hashlib
 import json
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -193,8 +194,13 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
             if not len(part):
                 warnings.warn(f"{f.name}: no crop satisfies the recipe", SunpySRUserWarning, stacklevel=2)
             if cache is not None and len(part):
-                np.savez(cache, hr=np.stack(part.hr), lr=np.stack(part.lr),
-                         origin=np.array(part.origin), date=part.date[0])
+                # written whole, then renamed: a reader (another rank of a torchrun job) never
+                # sees a half-written cache
+                tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, hr=np.stack(part.hr), lr=np.stack(part.lr),
+                             origin=np.array(part.origin), date=part.date[0])
+                os.replace(tmp, cache)
         pairs.extend(part)
     return pairs
 
