@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from sunpy_sr.models import PRESETS, build_model, get_preset
-from sunpy_sr.models.rcan import RCAN
+from sunpy_sr.models.rcan import RCAN, RepConv
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
 PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-deep": 553_429,
-          "rcan-small": 347_053, "rcan-tiny": 4_255,
+          "rcan-small": 347_053, "rcan-lite": 201_304, "rcan-tiny": 4_255,
           "progan-paper": 13_414_082, "progan-small": 228_450, "progan-tiny": 7_906}
 
 
@@ -23,7 +23,7 @@ def test_paper_preset_is_the_paper_configuration():
     assert (cfg["n_groups"], cfg["n_blocks"], cfg["n_feats"], cfg["reduction"]) == (10, 20, 64, 16)
 
 
-@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small"])
+@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small", "rcan-lite"])
 def test_output_shape_and_dtype(name):
     model = build_model(name).eval()
     with torch.inference_mode():
@@ -43,10 +43,12 @@ def test_global_skip_is_nearest_neighbour_upsampling():
     torch.testing.assert_close(y, expected, rtol=1e-5, atol=1e-3)
 
 
-@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small"])
+@pytest.mark.parametrize("name", ["rcan-tiny", "rcan-small", "rcan-lite", "rcan-lite fused"])
 def test_receptive_radius_bounds_the_influence(name):
     torch.manual_seed(0)
-    model = build_model(name).eval()
+    model = build_model(name.split()[0]).eval()
+    if name.endswith("fused"):
+        model = model.fused()
     r = model.receptive_radius()
     n = 2 * r + 21
     x = torch.randn(1, 1, n, n) * 200
@@ -65,6 +67,58 @@ def test_receptive_radius_bounds_the_influence(name):
     assert np.abs(lr_rows - c).max() > r / 2 - 2
 
 
+def _trained_like(model):
+    """Give every parameter a non-trivial value (a new network's biases are small)."""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    return model.eval()
+
+
+def test_fused_network_equals_the_unfused_one():
+    model = _trained_like(build_model("rcan-lite"))
+    fused = model.fused()
+    assert fused is not model and not fused.config["rep"]
+    # one plain 3x3 convolution per re-parameterisable block: fewer parameters, same output
+    n_rep = sum(isinstance(m, RepConv) for m in model.modules())
+    assert n_rep == 2 * (2 * 4 + 1) + 1 and not any(isinstance(m, RepConv) for m in fused.modules())
+    assert sum(p.numel() for p in fused.parameters()) == (sum(p.numel() for p in model.parameters())
+                                                          - n_rep * (32 * 32 + 32))
+    x = torch.randn(2, 1, 40, 52) * 300
+    with torch.inference_mode():
+        y, y_fused = model(x), fused(x)
+    assert y.abs().max() > 100  # G: a real output, not a vanishing one
+    torch.testing.assert_close(y_fused, y, rtol=1e-5, atol=2e-3)  # G: float rounding only
+    # the fused network is a plain RCAN: rebuilt from its config and state_dict alone
+    rebuilt = RCAN(**fused.config).eval()
+    rebuilt.load_state_dict(fused.state_dict())
+    with torch.inference_mode():
+        torch.testing.assert_close(rebuilt(x), y_fused, rtol=0, atol=0)
+
+
+def test_fusing_a_plain_network_returns_it():
+    model = build_model("rcan-tiny")
+    assert model.fused() is model
+
+
+def test_repconv_fused_weight_is_the_sum_of_its_branches():
+    block = _trained_like(RepConv(3))
+    w, b = block.fused_weight()
+    x = torch.randn(1, 3, 9, 9)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.nn.functional.conv2d(x, w, b, padding=1), block(x))
+
+
+def test_group_attention_and_direct_upsampler():
+    model = build_model("rcan-lite")
+    # one attention per group, none per block; one LR convolution to 16 phases and a 4x shuffle
+    assert all(isinstance(b.ca, torch.nn.Identity) for g in model.body for b in g.blocks)
+    assert all(g.ca is not None for g in model.body)
+    assert [type(m).__name__ for m in model.upsample] == ["Conv2d", "PixelShuffle"]
+    assert model.upsample[0].out_channels == 16 and model.upsample[1].upscale_factor == 4
+
+
 def test_global_attention_has_no_finite_radius():
     model = RCAN(n_groups=1, n_blocks=1, n_feats=4, reduction=2, ca_window=None)
     assert model.receptive_radius() == float("inf")
@@ -75,6 +129,10 @@ def test_bad_configurations():
         RCAN(scale=3)
     with pytest.raises(ValueError, match="odd"):
         RCAN(ca_window=4)
+    with pytest.raises(ValueError, match="attention"):
+        RCAN(attention="pixel")
+    with pytest.raises(ValueError, match="upsampler"):
+        RCAN(upsampler="deconv")
     with pytest.raises(ValueError, match="unknown preset"):
         get_preset("rcan-huge")
     with pytest.raises(ValueError, match="unknown architecture"):

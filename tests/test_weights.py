@@ -95,6 +95,35 @@ def test_export_roundtrip_fp16(tmp_path):
         torch.testing.assert_close(loaded.state_dict()[k], v.half().float())
 
 
+def test_export_fuses_reparameterisable_blocks(tmp_path):
+    from sunpy_sr.models import build_model
+    from sunpy_sr.models.registry import get_preset
+    torch.manual_seed(0)
+    model = build_model("rcan-lite")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    model.eval()
+    ck = {"model": model.state_dict(), "model_config": get_preset("rcan-lite"), "iteration": 5}
+    out = export_weights(ck, tmp_path / "lite.pt", fp16=False)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["model_config"]["rep"] is False and meta["model_config"]["attention"] == "group"
+    assert not any(".conv1." in k for k in torch.load(out, weights_only=True))
+    loaded, _ = load_network(out)
+    from_checkpoint, _ = load_network(_save(tmp_path / "checkpoint.pt", ck))
+    x = torch.randn(1, 1, 30, 30) * 300
+    with torch.inference_mode():
+        expected = model(x)
+        torch.testing.assert_close(loaded(x), expected, rtol=1e-5, atol=2e-3)
+        torch.testing.assert_close(from_checkpoint(x), expected, rtol=1e-5, atol=2e-3)
+    assert sum(p.numel() for p in loaded.parameters()) == 181_240
+
+
+def _save(path, obj):
+    torch.save(obj, path)
+    return path
+
+
 def test_training_checkpoint_is_accepted(tmp_path):
     from sunpy_sr.models import build_model
     from sunpy_sr.models.registry import get_preset

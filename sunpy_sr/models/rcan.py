@@ -20,12 +20,27 @@ upsampling 2x then 2x. Differences from the RGB original, all deliberate:
 * the output is bicubic-free: the network predicts the field directly, but a
   global skip adds the nearest-neighbour upsampled input so that it learns the
   residual (``global_skip=True``).
+
+Options for a cheaper network on a CPU (all off by default, so the presets
+trained before them rebuild unchanged):
+
+* ``rep=True``: every 3x3 feature convolution of the body is trained as two
+  branches (3x3 and 1x1) and fused into one 3x3 convolution for
+  inference (structural re-parameterisation: Ding et al. 2021, RepVGG; Zhang
+  et al. 2021, ECBSR; Wan et al. 2024, SPAN); :meth:`RCAN.fused` returns the
+  equal network with plain convolutions;
+* ``attention="group"``: one channel attention per residual group (after the
+  group's closing convolution) instead of one per block, which removes most of
+  the element-wise work (pooling, sigmoid, multiply);
+* ``upsampler="direct"``: one LR convolution to ``scale**2`` channels and one
+  PixelShuffle (ESPCN, Shi et al. 2016), instead of 2x stages with
+  convolutions at 2x and 4x resolution.
 """
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["RCAN", "ChannelAttention", "RCAB", "ResidualGroup"]
+__all__ = ["RCAN", "ChannelAttention", "RCAB", "ResidualGroup", "RepConv"]
 
 
 class ChannelAttention(nn.Module):
@@ -56,35 +71,77 @@ class ChannelAttention(nn.Module):
         return float("inf") if self.window is None else (self.window - 1) // 2
 
 
-class RCAB(nn.Module):
-    """Residual channel attention block: x + CA(conv(relu(conv(x))))."""
+class RepConv(nn.Module):
+    """
+    A 3x3 convolution trained as two branches: ``conv3(x) + conv1(x)``.
 
-    def __init__(self, n_feats, reduction, window):
+    Both are linear in ``x``, so they equal one 3x3 convolution whose kernel is the
+    3x3 kernel plus the 1x1 kernel at its centre (:meth:`fused_weight`): more to
+    learn from in training, the cost of a single convolution in inference (Ding et
+    al. 2021, "RepVGG"; Zhang et al. 2021, ECBSR). RepVGG's third, identity branch
+    is left out: inside residual blocks that already add their input, it made the
+    activations of a newly initialised ``rcan-lite`` grow to ~1e5 G at the output
+    (~1e3 G without it, as for ``rcan-small``).
+    """
+
+    def __init__(self, n_feats):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(n_feats, n_feats, 3, padding=1), nn.ReLU(inplace=True),
-                                  nn.Conv2d(n_feats, n_feats, 3, padding=1))
-        self.ca = ChannelAttention(n_feats, reduction, window)
+        self.conv3 = nn.Conv2d(n_feats, n_feats, 3, padding=1)
+        self.conv1 = nn.Conv2d(n_feats, n_feats, 1)
+
+    def forward(self, x):
+        return self.conv3(x) + self.conv1(x)
+
+    @torch.no_grad()
+    def fused_weight(self):
+        """``(weight, bias)`` of the single 3x3 convolution equal to this block."""
+        w = self.conv3.weight.clone()
+        w[:, :, 1, 1] += self.conv1.weight[:, :, 0, 0]
+        return w, self.conv3.bias + self.conv1.bias
+
+
+def _conv3(n_feats, rep):
+    """A 3x3 feature convolution, re-parameterisable if ``rep``."""
+    return RepConv(n_feats) if rep else nn.Conv2d(n_feats, n_feats, 3, padding=1)
+
+
+class RCAB(nn.Module):
+    """Residual channel attention block: x + CA(conv(relu(conv(x)))); CA omitted if ``window`` is False."""
+
+    def __init__(self, n_feats, reduction, window, rep=False):
+        super().__init__()
+        self.body = nn.Sequential(_conv3(n_feats, rep), nn.ReLU(inplace=True), _conv3(n_feats, rep))
+        self.ca = ChannelAttention(n_feats, reduction, window) if window is not False else nn.Identity()
 
     def forward(self, x):
         return x + self.ca(self.body(x))
 
     def receptive_radius(self):
-        return 2 + self.ca.receptive_radius()
+        return 2 + (self.ca.receptive_radius() if isinstance(self.ca, ChannelAttention) else 0)
 
 
 class ResidualGroup(nn.Module):
-    """``n_blocks`` RCABs and a 3x3 convolution, with a short skip."""
+    """
+    ``n_blocks`` RCABs and a 3x3 convolution, with a short skip.
 
-    def __init__(self, n_feats, n_blocks, reduction, window):
+    With ``attention="group"`` the blocks have no attention of their own and one
+    channel attention follows the group's closing convolution.
+    """
+
+    def __init__(self, n_feats, n_blocks, reduction, window, rep=False, attention="block"):
         super().__init__()
-        self.blocks = nn.Sequential(*[RCAB(n_feats, reduction, window) for _ in range(n_blocks)])
-        self.conv = nn.Conv2d(n_feats, n_feats, 3, padding=1)
+        block_window = window if attention == "block" else False
+        self.blocks = nn.Sequential(*[RCAB(n_feats, reduction, block_window, rep) for _ in range(n_blocks)])
+        self.conv = _conv3(n_feats, rep)
+        self.ca = ChannelAttention(n_feats, reduction, window) if attention == "group" else None
 
     def forward(self, x):
-        return x + self.conv(self.blocks(x))
+        y = self.conv(self.blocks(x))
+        return x + (self.ca(y) if self.ca is not None else y)
 
     def receptive_radius(self):
-        return sum(b.receptive_radius() for b in self.blocks) + 1
+        r = sum(b.receptive_radius() for b in self.blocks) + 1
+        return r + (self.ca.receptive_radius() if self.ca is not None else 0)
 
 
 class RCAN(nn.Module):
@@ -105,29 +162,75 @@ class RCAN(nn.Module):
         Gauss per network unit at input and output.
     global_skip : bool
         Add the nearest-neighbour upsampled input to the output.
+    rep : bool
+        Train the body's 3x3 convolutions as re-parameterisable `RepConv` blocks
+        (fuse them with :meth:`fused` for inference).
+    attention : {"block", "group"}
+        One channel attention per block (Zhang et al. 2018) or per residual group.
+    upsampler : {"progressive", "direct"}
+        2x PixelShuffle stages with ``up_feats`` channels and a tail convolution,
+        or one LR convolution to ``scale**2`` channels and one PixelShuffle.
     """
 
     def __init__(self, n_groups=10, n_blocks=20, n_feats=64, reduction=16, scale=4,
-                 ca_window=None, up_feats=None, field_scale=1000.0, global_skip=True):
+                 ca_window=None, up_feats=None, field_scale=1000.0, global_skip=True,
+                 rep=False, attention="block", upsampler="progressive"):
         super().__init__()
         if scale < 2 or scale & (scale - 1):
             raise ValueError(f"scale must be a power of 2, got {scale}")
         if ca_window is not None and (ca_window < 1 or ca_window % 2 == 0):
             raise ValueError(f"ca_window must be a positive odd integer or None, got {ca_window}")
+        if attention not in ("block", "group"):
+            raise ValueError(f"attention must be 'block' or 'group', got {attention!r}")
+        if upsampler not in ("progressive", "direct"):
+            raise ValueError(f"upsampler must be 'progressive' or 'direct', got {upsampler!r}")
         up_feats = up_feats or n_feats
         self.scale = scale
         self.field_scale = float(field_scale)
         self.global_skip = global_skip
+        self.config = {"n_groups": n_groups, "n_blocks": n_blocks, "n_feats": n_feats,
+                       "reduction": reduction, "scale": scale, "ca_window": ca_window,
+                       "up_feats": up_feats, "field_scale": field_scale, "global_skip": global_skip,
+                       "rep": rep, "attention": attention, "upsampler": upsampler}
         self.head = nn.Conv2d(1, n_feats, 3, padding=1)
-        self.body = nn.Sequential(*[ResidualGroup(n_feats, n_blocks, reduction, ca_window)
+        self.body = nn.Sequential(*[ResidualGroup(n_feats, n_blocks, reduction, ca_window, rep, attention)
                                     for _ in range(n_groups)])
-        self.body_conv = nn.Conv2d(n_feats, n_feats, 3, padding=1)
-        stages, c_in = [], n_feats
-        for _ in range(scale.bit_length() - 2 + 1):
-            stages += [nn.Conv2d(c_in, 4 * up_feats, 3, padding=1), nn.PixelShuffle(2)]
-            c_in = up_feats
-        self.upsample = nn.Sequential(*stages)
-        self.tail = nn.Conv2d(up_feats, 1, 3, padding=1)
+        self.body_conv = _conv3(n_feats, rep)
+        if upsampler == "direct":
+            self.upsample = nn.Sequential(nn.Conv2d(n_feats, scale * scale, 3, padding=1),
+                                          nn.PixelShuffle(scale))
+            self.tail = nn.Identity()
+        else:
+            stages, c_in = [], n_feats
+            for _ in range(scale.bit_length() - 2 + 1):
+                stages += [nn.Conv2d(c_in, 4 * up_feats, 3, padding=1), nn.PixelShuffle(2)]
+                c_in = up_feats
+            self.upsample = nn.Sequential(*stages)
+            self.tail = nn.Conv2d(up_feats, 1, 3, padding=1)
+
+    def fused(self):
+        """
+        The equal network for inference: every `RepConv` fused into one 3x3 convolution.
+
+        Returns
+        -------
+        RCAN
+            A new network (``rep=False``, same other options, eval mode) whose output
+            equals this one's to float rounding; ``self`` if it has no `RepConv`.
+        """
+        if not self.config["rep"]:
+            return self
+        plain = RCAN(**{**self.config, "rep": False})
+        state = {}
+        for name, module in self.named_modules():
+            if isinstance(module, RepConv):
+                state[f"{name}.weight"], state[f"{name}.bias"] = module.fused_weight()
+        inside_rep = tuple(f"{n}." for n, m in self.named_modules() if isinstance(m, RepConv))
+        for key, value in self.state_dict().items():
+            if not key.startswith(inside_rep):
+                state[key] = value
+        plain.load_state_dict(state)
+        return plain.eval()
 
     def forward(self, x):
         """``x``: (N, 1, H, W) field in gauss -> (N, 1, scale*H, scale*W) in gauss."""
@@ -151,7 +254,8 @@ class RCAN(nn.Module):
                 frac += 1 / res
             elif isinstance(m, nn.PixelShuffle):
                 res *= 2
-        frac += 1 / res  # tail
+        if isinstance(self.tail, nn.Conv2d):
+            frac += 1 / res
         return int(-(-frac // 1))
 
     def _reconstruct(self, h):

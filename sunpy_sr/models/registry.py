@@ -23,6 +23,13 @@ PRESETS = {
                   "ca_window": 5, "up_feats": 16},
     "rcan-small": {"arch": "rcan", "n_groups": 3, "n_blocks": 5, "n_feats": 32, "reduction": 8,
                    "ca_window": 5, "up_feats": 16},
+    # rcan-lite: the CPU default's architecture: 2 groups x 4 blocks x 32 features, re-parameterisable
+    #   3x3 convolutions (trained as 3x3 + 1x1 + identity, fused for inference), one channel attention
+    #   per group, a direct 4x PixelShuffle upsampler. Fused: 181,240 params, 0.361 MFLOP/LR px,
+    #   receptive radius 26 LR px; a 392^2 tile in 0.80 s against rcan-small's 2.26 s (2 threads,
+    #   same run, 4096^2 matmul 97 GFLOP/s).
+    "rcan-lite": {"arch": "rcan", "n_groups": 2, "n_blocks": 4, "n_feats": 32, "reduction": 8,
+                  "ca_window": 5, "rep": True, "attention": "group", "upsampler": "direct"},
     "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
                   "ca_window": 3, "up_feats": 4},
     # ProGanSR generators (Wang et al. 2018; Rahman et al. 2020), `ProGenerator`. Measured with
@@ -46,14 +53,63 @@ PRESETS = {
 
 
 def get_preset(name):
-    """Return a copy of the config of preset ``name`` (ValueError listing presets if unknown)."""
+    """
+    Return a copy of the config of preset ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PRESETS`, e.g. ``"rcan-small"`` or ``"rcan-paper"`` (Rahman et al. 2020).
+
+    Returns
+    -------
+    dict
+        The architecture (``"arch"``) and its keyword arguments; changing it does not
+        change the preset.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a preset (the message lists them).
+
+    Examples
+    --------
+    >>> from sunpy_sr.models import get_preset
+    >>> cfg = get_preset("rcan-paper")
+    >>> cfg["arch"], cfg["n_groups"], cfg["n_blocks"], cfg["n_feats"]
+    ('rcan', 10, 20, 64)
+    """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known presets: {sorted(PRESETS)}")
     return dict(PRESETS[name])
 
 
 def build_model(config):
-    """Build a network from a config dict with an ``"arch"`` key (or a preset name)."""
+    """
+    Build a network from a config dict with an ``"arch"`` key, or from a preset name.
+
+    Parameters
+    ----------
+    config : dict or str
+        ``{"arch": "rcan" | "progan", **keyword arguments}`` (as stored beside every
+        weight file), or a key of `PRESETS`.
+
+    Returns
+    -------
+    torch.nn.Module
+        A new, randomly initialised network (4x; input and output in gauss).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_sr.models import build_model
+    >>> net = build_model("rcan-tiny").eval()
+    >>> sum(p.numel() for p in net.parameters()), net.receptive_radius()
+    (4255, 9)
+    >>> with torch.inference_mode():
+    ...     net(torch.zeros(1, 1, 16, 24)).shape
+    torch.Size([1, 1, 64, 96])
+    """
     if isinstance(config, str):
         config = get_preset(config)
     config = dict(config)

@@ -38,7 +38,20 @@ BUNDLED = {name: entry.stem for name, entry in CATALOGUE.items()}
 
 
 def weights_path(name):
-    """Path of the bundled ``.pt`` file for method ``name``."""
+    """
+    Path of the bundled ``.pt`` file for method ``name`` (its ``.json`` lies beside it).
+
+    Raises
+    ------
+    WeightsError
+        If no weights are bundled for ``name`` (the message lists those that are).
+
+    Examples
+    --------
+    >>> from sunpy_sr.weights import weights_path
+    >>> weights_path("rcan-fast").name
+    'rcan-tiny.pt'
+    """
     from sunpy_sr.exceptions import WeightsError
     if name not in CATALOGUE:
         raise WeightsError(f"no bundled weights for {name!r}; bundled: {', '.join(sorted(CATALOGUE))}")

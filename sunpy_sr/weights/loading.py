@@ -23,7 +23,15 @@ __all__ = ["load_network", "export_weights", "safe_torch_load", "sha256"]
 
 
 def sha256(path):
-    """Hex SHA-256 of a file."""
+    """
+    Hex SHA-256 of a file (read in 1 MiB chunks).
+
+    Examples
+    --------
+    >>> from sunpy_sr.weights import sha256, weights_path
+    >>> len(sha256(weights_path("rcan")))
+    64
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -40,6 +48,13 @@ def safe_torch_load(path, *, what="weight file"):
     WeightsError
         The file is missing, unreadable, or holds anything but tensors and plain
         Python containers (e.g. a pickle that would execute code).
+
+    Examples
+    --------
+    >>> from sunpy_sr.weights import safe_torch_load, weights_path
+    >>> state = safe_torch_load(weights_path("rcan-fast"))
+    >>> state["head.weight"].shape, state["head.weight"].dtype
+    (torch.Size([8, 1, 3, 3]), torch.float16)
     """
     import torch
     path = Path(path)
@@ -71,7 +86,8 @@ def load_network(path=None, *, default="rcan"):
     model : `torch.nn.Module`
         A new module for every call (the cache holds tensors, not modules, so no
         caller can change another's network), in eval mode, float32, on the CPU,
-        without gradients.
+        without gradients; re-parameterisable blocks of a training checkpoint are
+        fused.
     meta : dict
         A copy of the metadata.
 
@@ -80,6 +96,17 @@ def load_network(path=None, *, default="rcan"):
     WeightsError
         Missing file, hash mismatch, unsafe or unreadable file, or weights that do
         not fit the architecture.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_sr.weights import load_network
+    >>> net, meta = load_network(default="rcan-fast")
+    >>> meta["model_config"]["arch"], net.training
+    ('rcan', False)
+    >>> with torch.inference_mode():
+    ...     net(torch.zeros(1, 1, 8, 8)).shape  # gauss in, gauss out, 4x
+    torch.Size([1, 1, 32, 32])
     """
     import copy
 
@@ -97,6 +124,8 @@ def load_network(path=None, *, default="rcan"):
     except (RuntimeError, AttributeError) as e:
         raise WeightsError(f"{path.name}: weights do not match architecture {config}: "
                            f"{str(e).splitlines()[0]}") from None
+    if hasattr(model, "fused"):  # a checkpoint of re-parameterisable blocks runs fused
+        model = model.fused()
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -150,6 +179,9 @@ def export_weights(checkpoint, out_path, *, fp16=True, **metadata):
         Destination ``.pt``; the ``.json`` goes beside it.
     fp16 : bool
         Store tensors as float16 (half the size; loaded back as float32).
+        A network trained with re-parameterisable blocks (``rep=True``) is
+        written fused (`sunpy_sr.models.rcan.RCAN.fused`), as the plain network
+        it equals.
     **metadata
         Extra JSON-serialisable entries (training data, metrics...).
 
@@ -157,15 +189,38 @@ def export_weights(checkpoint, out_path, *, fp16=True, **metadata):
     -------
     pathlib.Path
         ``out_path``.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from sunpy_sr.models import build_model, get_preset
+    >>> from sunpy_sr.weights import export_weights, load_network
+    >>> checkpoint = {"model": build_model("rcan-tiny").state_dict(),
+    ...               "model_config": get_preset("rcan-tiny"), "iteration": 10}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = export_weights(checkpoint, Path(tmp) / "mine.pt", trained_on="my crops")
+    ...     meta = json.loads(out.with_suffix(".json").read_text())
+    ...     net, _ = load_network(out)
+    >>> meta["storage"], meta["iterations"], meta["trained_on"]
+    ('float16', 10, 'my crops')
     """
     import torch
     if not isinstance(checkpoint, dict):
         checkpoint = safe_torch_load(checkpoint, what="checkpoint")
-    state = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous()
-             for k, v in checkpoint["model"].items()}
+    model_config, state = dict(checkpoint["model_config"]), checkpoint["model"]
+    if model_config.get("rep"):
+        # re-parameterisable training blocks are fused: the file holds the plain network
+        from sunpy_sr.models.registry import build_model
+        trained = build_model(model_config)
+        trained.load_state_dict(state)
+        fused = trained.fused()
+        model_config = {"arch": model_config.get("arch", "rcan"), **fused.config}
+        state = fused.state_dict()
+    state = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous() for k, v in state.items()}
     out_path = Path(out_path)
     torch.save(state, out_path)
-    meta = {"model_config": checkpoint["model_config"], "iterations": checkpoint["iteration"],
+    meta = {"model_config": model_config, "iterations": checkpoint["iteration"],
             "train_config": checkpoint.get("config"), "storage": "float16" if fp16 else "float32",
             **metadata, "sha256": sha256(out_path)}
     out_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
