@@ -79,21 +79,30 @@ if seq is not None:
 # The frames, before and after
 # ----------------------------
 # Top row: the HMI cutouts; bottom row: the super-resolved maps, on the same colour scale
-# (+-1500 G). The flare of 2012-03-07 00:24 UT falls between the second and third frame.
+# (+-1500 G), each on its own WCS axes in Carrington longitude and latitude: the SR
+# frame covers the same patch of the Sun with 16 times as many pixels. The flare of
+# 2012-03-07 00:24 UT falls between the second and third frame.
 if seq is not None:
-    fig, axes = plt.subplots(2, 5, figsize=(13, 4.3), sharex="col", sharey="col", layout="constrained")
+    from sunpy_sr.visualization.comparison import label_wcs_axes
+
+    fig = plt.figure(figsize=(14, 5.6), layout="constrained")
     for k, (lr, sr) in enumerate(zip(seq.maps, sr_seq.maps)):
         for row, m in enumerate((lr, sr)):
-            ax = axes[row, k]
-            extent = [-0.5, lr.data.shape[1] - 0.5, -0.5, lr.data.shape[0] - 0.5]  # in LR pixels, both rows
-            im = ax.imshow(m.data, origin="lower", cmap="gray", vmin=-1500, vmax=1500, extent=extent,
-                           interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[0, k].set_title(lr.date.isot[5:16].replace("T", " "), fontsize=10)
-    axes[0, 0].set_ylabel("HMI (0.03 deg px)")
-    axes[1, 0].set_ylabel(f"rcan-fast 4x ({sr_seq.maps[0].meta['cdelt1']} deg px)")
-    fig.colorbar(im, ax=axes, shrink=0.8, label=f"B_LOS [{seq.maps[0].unit}]")
+            ax = fig.add_subplot(2, 5, 1 + k + 5 * row, projection=m)
+            im = m.plot(axes=ax, cmap="gray", norm=None, vmin=-1500, vmax=1500, title=False)
+            label_wcs_axes(ax, m, fontsize=7, ticksize=6)
+            lon, lat = ax.coords
+            lon.set_ticks(number=3)
+            lat.set_ticks(number=3)
+            if k:
+                lat.set_axislabel("")
+            if row == 0:
+                lon.set_axislabel("")
+        ax_top = fig.axes[-2]
+        ax_top.set_title(lr.date.isot[5:16].replace("T", " "), fontsize=9)
+    fig.axes[0].set_title(f"HMI, {seq.maps[0].meta['cdelt1']} deg px\n" + fig.axes[0].get_title(), fontsize=9)
+    fig.axes[1].set_title(f"rcan-fast 4x, {sr_seq.maps[0].meta['cdelt1']} deg px", fontsize=9)
+    fig.colorbar(im, ax=fig.axes, shrink=0.8, label=f"B_LOS [{seq.maps[0].unit}]")
     fig.suptitle("HARP 1449 (NOAA 11429), 2012-03-06/07, every 6 h")
     plt.show()
 

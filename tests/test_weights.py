@@ -117,6 +117,12 @@ def test_export_fuses_reparameterisable_blocks(tmp_path):
         torch.testing.assert_close(loaded(x), expected, rtol=1e-5, atol=2e-3)
         torch.testing.assert_close(from_checkpoint(x), expected, rtol=1e-5, atol=2e-3)
     assert sum(p.numel() for p in loaded.parameters()) == 181_240
+    # fine-tuning starts from the training form of the checkpoint (init_from), not the fused one
+    from sunpy_sr.training.checkpoints import init_from
+    again = build_model("rcan-lite")
+    init_from(again, tmp_path / "checkpoint.pt")
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(again.state_dict()[k], v, rtol=0, atol=0)
 
 
 def _save(path, obj):

@@ -38,7 +38,18 @@ DEGRADE_METHODS = ("gaussian-bilinear", "bin")
 
 
 def gaussian_kernel(sigma=2.0, kernel_size=5):
-    """A normalised 2D Gaussian kernel (sum 1), ``kernel_size`` x ``kernel_size``."""
+    """
+    A normalised 2D Gaussian kernel (sum 1), ``kernel_size`` x ``kernel_size``.
+
+    Examples
+    --------
+    >>> from sunpy_sr.core import gaussian_kernel
+    >>> k = gaussian_kernel(sigma=2.0, kernel_size=5)
+    >>> k.shape, round(float(k.sum()), 6)
+    ((5, 5), 1.0)
+    >>> round(float(k[2, 2]), 4), round(float(k[0, 0]), 4)   # peak at the centre, lowest in a corner
+    (0.0632, 0.0232)
+    """
     if kernel_size < 1 or kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size}")
     if sigma <= 0:
@@ -54,6 +65,20 @@ def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kern
     Degrade a 2D float array (see module docstring). Shape must be a multiple of ``factor``.
 
     Returns a float32 array of shape ``(ny // factor, nx // factor)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.core import degrade_array
+    >>> hr = np.arange(64.0).reshape(8, 8)
+    >>> degrade_array(hr, method="bin")                 # 4x4 block means
+    array([[13.5, 17.5],
+           [45.5, 49.5]], dtype=float32)
+    >>> hr = np.full((8, 8), 100.0)
+    >>> hr[0, 0] = np.nan                               # a NaN makes its whole LR block NaN
+    >>> degrade_array(hr)                               # Gaussian (sigma 2), then bilinear
+    array([[ nan, 100.],
+           [100., 100.]], dtype=float32)
     """
     if method not in DEGRADE_METHODS:
         raise ValueError(f"unknown degradation method {method!r}; choose one of {DEGRADE_METHODS}")
@@ -121,6 +146,21 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
     References
     ----------
     Rahman, S. et al. 2020, ApJL 897, L32, doi:10.3847/2041-8213/ab9d79
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy_sr
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> hmi = hmi_active_region()                       # 256x256 px of 0.504", in G
+    >>> lr = sunpy_sr.degrade(hmi)
+    >>> print(lr.data.shape, lr.unit, lr.meta["cdelt1"] / hmi.meta["cdelt1"])
+    (64, 64) G 4.0
+    >>> print(f"mean field {np.nanmean(hmi.data):.2f} G -> {np.nanmean(lr.data):.2f} G")
+    mean field -2.84 G -> -2.84 G
+    >>> sunpy_sr.degrade(np.ones((8, 8)))               # a plain array gives an array
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
     """
     if int(factor) != factor or factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor}")

@@ -66,6 +66,16 @@ def rescale_meta(meta, factor, shape):
     ----------
     sunpy's ``GenericMap.superpixel`` and ``GenericMap.resample`` (CRPIX as an
     edge count; ``CRPIX' = (CRPIX - 0.5) / f + 0.5`` for a superpixel of ``f``).
+
+    Examples
+    --------
+    >>> from sunpy_sr.core import rescale_meta
+    >>> meta = {"crpix1": 128.5, "cdelt1": 0.504, "naxis1": 256, "datamean": 3.2}
+    >>> sr = rescale_meta(meta, 4, (1024, 1024))        # CRPIX' = 4*CRPIX - 1.5, CDELT' = CDELT/4
+    >>> sr["crpix1"], sr["cdelt1"], sr["naxis1"], "datamean" in sr
+    (512.5, 0.126, 1024, False)
+    >>> rescale_meta(sr, 0.25, (256, 256))["crpix1"]   # and back
+    128.5
     """
     factor = float(factor)
     new = copy.deepcopy(meta)
@@ -104,6 +114,16 @@ def add_provenance(meta, *, history, **keys):
         One line appended to the ``HISTORY`` card.
     **keys
         FITS keywords (8 characters at most) and their values.
+
+    Examples
+    --------
+    >>> from sunpy_sr.core import add_provenance
+    >>> meta = add_provenance({"history": "level 1"}, history="degraded 4x", SRFACTOR=0.25)
+    >>> meta["srfactor"]
+    0.25
+    >>> print(meta["history"])
+    level 1
+    degraded 4x
     """
     for key, value in keys.items():
         if len(key) > 8:

@@ -60,6 +60,16 @@ def to_level15(smap, tolerance=0.1):
     (``data[::-1, ::-1]``, no interpolation; the header keeps the residual roll);
     within ``tolerance`` of 0 it is returned as is; otherwise it is rotated with
     `~sunpy.map.GenericMap.rotate` (bicubic, NaN kept).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.core.pairs import to_level15
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> hmi = hmi_active_region()                       # level 1: CROTA2 = 180.013 deg
+    >>> l15 = to_level15(hmi)
+    >>> round(l15.meta["crota2"], 3), np.array_equal(l15.data, hmi.data[::-1, ::-1])
+    (0.013, True)
     """
     angle = float(smap.meta.get("crota2", 0.0)) % 360
     if min(angle, 360 - angle) <= tolerance:
@@ -89,6 +99,16 @@ def crop_origins(smap, recipe):
     crops flush with the far edges are added where the stride leaves pixels out,
     however close they are to the last one (two crops one pixel apart on 377 rows
     with 376-pixel crops).
+
+    Examples
+    --------
+    >>> from sunpy_sr.core.pairs import PairRecipe, crop_origins, to_level15
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> l15 = to_level15(hmi_active_region())           # 256x256 px near (+435", -301")
+    >>> crop_origins(l15, PairRecipe(size=64, stride=64))[0][:3]   # (row, col) of the first crops
+    [(20, 33), (20, 97), (20, 161)]
+    >>> crop_origins(l15, PairRecipe(size=128, stride=128))   # one crop fits within 500" of disk centre
+    ([(20, 97)], 128)
     """
     ny, nx = smap.data.shape
     size = recipe.size
@@ -177,6 +197,16 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
     Returns
     -------
     `PairSet`
+
+    Examples
+    --------
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data.sample import HMI_ACTIVE_REGION
+    >>> pairs = make_pairs([HMI_ACTIVE_REGION], PairRecipe(size=128, stride=128), progress=False)
+    >>> len(pairs), pairs.hr[0].shape, pairs.lr[0].shape, pairs.origin[0]
+    (1, (128, 128), (32, 32), (20, 97))
+    >>> pairs.source[0], pairs.date[0]
+    ('hmi_active_region.fits.gz', '2016-07-07T00:58:47.300')
     """
     pairs = PairSet()
     cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -206,7 +236,21 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
 
 
 def find_magnetograms(folder):
-    """LOS magnetogram FITS files in ``folder`` (recursively): ``*magnetogram*.fits``."""
+    """
+    LOS magnetogram FITS files in ``folder`` (recursively): ``*magnetogram*.fits``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sunpy_sr.core.pairs import find_magnetograms
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "2014").mkdir()
+    ...     for name in ("2014/hmi.m_720s.20140501_000000_TAI.magnetogram.fits", "notes.txt"):
+    ...         (Path(tmp) / name).touch()
+    ...     print([f.relative_to(tmp).as_posix() for f in find_magnetograms(tmp)])
+    ['2014/hmi.m_720s.20140501_000000_TAI.magnetogram.fits']
+    """
     return sorted(Path(folder).rglob("*magnetogram*.fits"))
 
 
@@ -226,6 +270,17 @@ def select_by_date(files, ranges):
 
     Splitting by date, never by pixels of one crop, keeps training and validation
     independent (Rahman et al. 2020 train on 2014 May-Aug and test on 2015).
+
+    The date is read from a JSOC-style file name (``..._YYYYMMDD_HHMMSS_TAI...``), else
+    from the header.
+
+    Examples
+    --------
+    >>> from sunpy_sr.core.pairs import select_by_date
+    >>> files = ["hmi.m_720s.20140510_000000_TAI.magnetogram.fits",
+    ...          "hmi.m_720s.20150301_000000_TAI.magnetogram.fits"]
+    >>> select_by_date(files, [("2014-05-01", "2014-08-31")])
+    ['hmi.m_720s.20140510_000000_TAI.magnetogram.fits']
     """
     ranges = [(Time(a), Time(b)) for a, b in ranges]
     return [f for f in files if any(a <= _file_date(f) <= b for a, b in ranges)]

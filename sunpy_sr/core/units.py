@@ -39,6 +39,17 @@ def validate_field_unit(unit, *, what="data"):
     ------
     SunpySRError
         (also a `ValueError`) naming the unit, if it is not convertible to gauss.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_sr.core import validate_field_unit
+    >>> print(validate_field_unit("Mx / cm2"), validate_field_unit("kG").to(u.G))
+    Mx / cm2 1000.0
+    >>> validate_field_unit("DN")
+    Traceback (most recent call last):
+    ...
+    sunpy_sr.exceptions.SunpySRError: the data unit DN is not a magnetic field unit: ...
     """
     if not is_field_unit(unit):
         raise SunpySRError(f"the {what} unit {unit!s} is not a magnetic field unit: a LOS magnetogram in "
@@ -96,6 +107,15 @@ def to_gauss(obj, *, assume_magnetogram=False, dtype=np.float32):
     -------
     `numpy.ndarray`
         A C-contiguous copy in gauss; the input is never modified.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_sr.core import to_gauss
+    >>> to_gauss([0.1, -0.2] * u.T)                     # 1 T = 10 kG
+    array([ 1000., -2000.], dtype=float32)
+    >>> to_gauss([[1, 2]])                              # plain values are taken as gauss
+    array([[1., 2.]], dtype=float32)
     """
     unit = field_unit(obj, assume_magnetogram=assume_magnetogram)
     if isinstance(obj, u.Quantity):
@@ -121,6 +141,17 @@ def from_gauss(array, unit, *, out=None):
         A field unit.
     out : `numpy.ndarray`, optional
         Where to write; ``out=array`` converts in place (no copy of a full disk).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.core import from_gauss
+    >>> b = np.array([1000.0, -2500.0])                 # G
+    >>> from_gauss(b, u.kG)
+    array([ 1. , -2.5])
+    >>> from_gauss(b, u.mT, out=b) is b, b              # in place
+    (True, array([ 100., -250.]))
     """
     unit = validate_field_unit(unit)
     factor = FIELD_UNIT.to(unit)

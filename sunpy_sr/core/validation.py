@@ -14,7 +14,17 @@ _NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "v
 
 
 def as_float_array(data):
-    """Return ``data`` as native-byte-order float32 (a copy; FITS arrays are big-endian)."""
+    """
+    Return ``data`` as native-byte-order float32 (a copy; FITS arrays are big-endian).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.core import as_float_array
+    >>> f = as_float_array(np.array([1, 2], dtype=">i2"))   # big-endian int16, as read from FITS
+    >>> f, f.dtype.isnative
+    (array([1., 2.], dtype=float32), True)
+    """
     return np.array(data, dtype=np.float32, order="C", copy=True)
 
 
@@ -46,6 +56,17 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
     SunpySRError
         (also a `ValueError`) Not two-dimensional, smaller than ``min_size``, not a
         magnetogram, not a field unit, non-square pixels, or all NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.core import validate_input
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> data = validate_input(hmi_active_region())      # an HMI map in G passes the checks
+    >>> data.shape, data.dtype.name
+    ((256, 256), 'float32')
+    >>> validate_input(np.array([[1.0, np.inf]]))       # infinities become NaN
+    array([[ 1., nan]], dtype=float32)
     """
     if isinstance(obj, sunpy.map.GenericMap):
         data = np.asarray(obj.data)

@@ -12,7 +12,7 @@ __all__ = ["load_checkpoint", "save_atomic", "init_from", "restore_training_stat
 
 def init_from(model, path):
     """Load a checkpoint or exported weight file into ``model`` (fine-tuning, or growing deeper)."""
-    source, _ = load_network(path)
+    source, _ = load_network(path, fuse=False)  # the training form of re-parameterisable blocks
     grow = isinstance(model, RCAN) and isinstance(source, RCAN) and len(source.body) < len(model.body)
     load = model.load_shallower if grow else model.load_state_dict  # growing: new groups = identity
     try:

@@ -68,7 +68,7 @@ def safe_torch_load(path, *, what="weight file"):
                            "containers, never pickled code)") from None
 
 
-def load_network(path=None, *, default="rcan"):
+def load_network(path=None, *, default="rcan", fuse=True):
     """
     Build a network and load its weights, checking hash and architecture.
 
@@ -80,6 +80,10 @@ def load_network(path=None, *, default="rcan"):
         `sunpy_sr.training.train`. Default: the bundled weights of method ``default``.
     default : str
         The method whose bundled weights are used when ``path`` is None.
+    fuse : bool
+        Fuse the re-parameterisable blocks of a training checkpoint (``rep=True``)
+        into plain convolutions, the equal and faster network for inference;
+        ``False`` keeps the training form (to continue training it).
 
     Returns
     -------
@@ -124,7 +128,7 @@ def load_network(path=None, *, default="rcan"):
     except (RuntimeError, AttributeError) as e:
         raise WeightsError(f"{path.name}: weights do not match architecture {config}: "
                            f"{str(e).splitlines()[0]}") from None
-    if hasattr(model, "fused"):  # a checkpoint of re-parameterisable blocks runs fused
+    if fuse and hasattr(model, "fused"):  # a checkpoint of re-parameterisable blocks runs fused
         model = model.fused()
     model.eval()
     for p in model.parameters():
