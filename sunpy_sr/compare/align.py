@@ -66,6 +66,18 @@ def align_shift(target, moving, *, mask=None, upsample_factor=20, smooth=1.0, ta
     References
     ----------
     Guizar-Sicairos, M., Thurman, S. T., & Fienup, J. R. 2008, Optics Letters 33, 156.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from scipy.ndimage import shift
+    >>> from sunpy_sr.compare import align_shift
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> target = hmi_active_region().data[:128, :128]
+    >>> moving = shift(target, (1.5, -2.0), mode="nearest")     # moved by dy = +1.5, dx = -2 px
+    >>> dx, dy = align_shift(target, moving).to_value(u.pix)
+    >>> print(f"dx = {dx:.2f} px, dy = {dy:.2f} px")            # the shift that moves it back
+    dx = 2.00 px, dy = -1.50 px
     """
     from skimage.registration import phase_cross_correlation
     t = _values(target)

@@ -172,6 +172,23 @@ def calibrate_polynomial(reference, target, *, degree=3, mask=None, binning=1, s
     ----------
     Moon, Y.-J., Kim, Y.-H., Park, Y.-D., et al. 2007, PASJ 59, S625.
     Rahman, S., et al. 2020, ApJL 897, L32 (Section 2.2).
+
+    Examples
+    --------
+    A signal (e.g. NFI V/I, DN) related to the field by ``B = 8000 x - 30000 x**3`` G,
+    with 10 G of noise:
+
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.compare import calibrate_polynomial
+    >>> rng = np.random.default_rng(0)
+    >>> vi = rng.uniform(-0.2, 0.2, (64, 64))                               # DN
+    >>> b = 8000 * vi - 3e4 * vi**3 + rng.normal(0, 10, vi.shape)           # G
+    >>> cal = calibrate_polynomial(vi, b)                                   # third order, 3-sigma clipping
+    >>> cal.degree, cal.n_points + cal.n_clipped
+    (3, 4096)
+    >>> print(cal(0.1 * u.DN).round(), cal.residual.round(1))              # true: 770 G; the noise
+    770.0 G 9.9 G
     """
     x, in_unit = signal(reference, reference_unit)
     if target_unit is not None and not isinstance(target, (u.Quantity, sunpy.map.GenericMap)):

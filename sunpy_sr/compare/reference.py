@@ -95,6 +95,29 @@ def prepare_reference(reference_map, sr_map, *, notes=None):
     References
     ----------
     Tsuneta, S., Ichimoto, K., Katsukawa, Y., et al. 2008, Solar Physics 249, 167.
+
+    Examples
+    --------
+    A level-0 NFI-like header (``Solar-X``/``Solar-Y``, int16, no ``RSUN_REF``; with
+    an observer, else a warning says Earth's position is used) prepared against HMI:
+
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_sr.compare import prepare_reference
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> header = {"telescop": "HINODE", "instrume": "SOT/NB", "date-obs": "2016-07-07T01:00:00",
+    ...           "ctype1": "Solar-X", "ctype2": "Solar-Y", "cunit1": "arcsec", "cunit2": "arcsec",
+    ...           "cdelt1": 0.16, "cdelt2": 0.16, "crpix1": 16.5, "crpix2": 16.5, "crval1": 435.0,
+    ...           "crval2": -301.0, "hgln_obs": 0.0, "hglt_obs": 3.56, "dsun_obs": 1.521e11}
+    >>> nfi = sunpy.map.Map(np.zeros((32, 32), np.int16), header)
+    >>> notes = []
+    >>> ref = prepare_reference(nfi, hmi_active_region(), notes=notes)
+    >>> ref.meta["ctype1"], float(ref.meta["rsun_ref"]), ref.data.dtype.name   # RSUN_REF (m) of HMI
+    ('HPLN-TAN', 696000000.0, 'float64')
+    >>> print(*notes, sep="\\n")
+    CTYPE1 'Solar-X' read as 'HPLN-TAN'
+    CTYPE2 'Solar-Y' read as 'HPLT-TAN'
+    RSUN_REF missing in the reference; set to the SR map's 6.96e+08 m
     """
     notes = [] if notes is None else notes
     meta = copy.deepcopy(reference_map.meta)

@@ -93,6 +93,18 @@ def map_pixel_area(smap, *, surface=False, mu_min=0.1):
     ------
     ValueError
         Any other projection: pass ``pixel_area`` to the flux functions instead.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> from sunpy_sr.metrics import map_pixel_area
+    >>> hmi = hmi_active_region()                        # 0.504"/px near (+435", -301")
+    >>> print(f"{map_pixel_area(hmi).to(u.km**2):.3g}")   # one value: the disk-centre approximation
+    1.37e+05 km2
+    >>> surface = map_pixel_area(hmi, surface=True)      # per pixel, on the solar surface
+    >>> surface.shape, round(float((surface / map_pixel_area(hmi)).mean()), 2)   # foreshortening
+    ((256, 256), 1.21)
     """
     R = smap.rsun_meters.to(u.cm)
     sx, sy = (abs(s.to_value(u.rad / u.pix, equivalencies=u.dimensionless_angles())) * u.rad
@@ -186,6 +198,18 @@ def signed_flux(smap_or_array, pixel_area=None, *, radial=False, mu_min=0.1, mas
     ----------
     Hoeksema, J. T. et al. 2014, Sol. Phys. 289, 3483 (SHARP flux from CEA pixels,
     ``USFLUX``); Bobra, M. G. et al. 2014, Sol. Phys. 289, 3549.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> from sunpy_sr.metrics import signed_flux
+    >>> b = np.array([[500.0, -200.0], [np.nan, 100.0]])             # G
+    >>> print(f"{signed_flux(b, pixel_area=1e16 * u.cm**2):.2e}")    # 400 G x 1e16 cm2; NaN left out
+    4.00e+18 Mx
+    >>> print(f"{signed_flux(hmi_active_region()):.3g}")             # pixel area from the header
+    -2.55e+20 Mx
     """
     b, area, valid = _flux_terms(smap_or_array, pixel_area, radial, mu_min, mask)
     return (float(np.sum(b[valid] * area[valid])) * u.G * u.cm**2).to(u.Mx)
@@ -203,6 +227,19 @@ def unsigned_flux(smap_or_array, pixel_area=None, *, radial=False, mu_min=0.1, m
     -------
     `~astropy.units.Quantity`
         Flux in Mx.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> from sunpy_sr.metrics import unsigned_flux
+    >>> b = np.array([[500.0, -200.0], [np.nan, 100.0]])             # G
+    >>> print(f"{unsigned_flux(b, pixel_area=1e16 * u.cm**2):.2e}")  # 800 G x 1e16 cm2; NaN left out
+    8.00e+18 Mx
+    >>> hmi = hmi_active_region()
+    >>> print(f"{unsigned_flux(hmi):.3g}, {unsigned_flux(hmi, mask=abs(hmi.data) > 100):.3g}")   # |B| > 100 G
+    1.73e+21 Mx, 9.84e+20 Mx
     """
     b, area, valid = _flux_terms(smap_or_array, pixel_area, radial, mu_min, mask)
     return (float(np.sum(np.abs(b[valid]) * area[valid])) * u.G * u.cm**2).to(u.Mx)

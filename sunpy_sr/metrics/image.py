@@ -28,17 +28,56 @@ MAX_FIELD = 4000.0
 
 
 def rmse(target, output):
-    """Root-mean-square error (G) over pixels finite in both."""
+    """
+    Root-mean-square error (G) over pixels finite in both.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import rmse
+    >>> target = np.array([[0.0, 100.0], [-200.0, 1500.0]])          # G
+    >>> rmse(target, target + [[10.0, -10.0], [10.0, np.nan]])        # G; the NaN pixel is left out
+    10.0
+    >>> round(rmse(target * u.G, (target + 10) / 1000 * u.kG), 2)   # Quantities are converted to G
+    10.0
+    """
     t, o, v = _arrays(target, output)
     return float(np.sqrt(np.mean((t[v] - o[v]) ** 2)))
 
 def psnr(target, output, *, max_value=MAX_FIELD):
-    """Peak signal-to-noise ratio (dB): ``10 log10(max_value**2 / MSE)``, max_value in G."""
+    """
+    Peak signal-to-noise ratio (dB): ``10 log10(max_value**2 / MSE)``, max_value in G.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import psnr
+    >>> target = np.array([[0.0, 100.0], [-200.0, 1500.0]])    # G
+    >>> round(psnr(target, target + 10.0), 2)                  # dB: 20 log10(4000 G / 10 G)
+    52.04
+    >>> round(psnr(target, target + 10.0, max_value=2000), 2)  # a peak of 2000 G: 6.02 dB less
+    46.02
+    >>> psnr(target, target)
+    inf
+    """
     e = rmse(target, output)
     return float("inf") if e == 0 else float(20 * np.log10(max_value / e))
 
 def pearson_cc(target, output):
-    """Pixel-to-pixel Pearson correlation coefficient over pixels finite in both."""
+    """
+    Pixel-to-pixel Pearson correlation coefficient over pixels finite in both.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import pearson_cc
+    >>> t = np.array([[-100.0, 0.0], [300.0, 1200.0]])          # G
+    >>> round(pearson_cc(t, 2 * t + 50), 6), round(pearson_cc(t, -t), 6)   # gain and offset do not count
+    (1.0, -1.0)
+    >>> round(pearson_cc(t, t + [[50.0, -50.0], [50.0, -50.0]]), 3)
+    0.996
+    """
     t, o, v = _arrays(target, output)
     t, o = t[v] - t[v].mean(), o[v] - o[v].mean()
     den = np.sqrt((t * t).sum() * (o * o).sum())
@@ -57,6 +96,19 @@ def ssim(target, output, *, data_range=MAX_FIELD):
     ----------
     Wang, Z., Bovik, A. C., Sheikh, H. R. & Simoncelli, E. P. 2004, IEEE Trans.
     Image Process. 13, 600, doi:10.1109/TIP.2003.819861
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import ssim
+    >>> rng = np.random.default_rng(0)
+    >>> target = rng.normal(0, 300, (32, 32))                           # G (at least 7x7 pixels)
+    >>> round(ssim(target, target), 3)
+    1.0
+    >>> round(ssim(target, target + rng.normal(0, 100, (32, 32))), 3)   # 100 G of noise
+    0.894
+    >>> round(ssim(target, 0.5 * target), 3)                            # half the contrast
+    0.759
     """
     from skimage.metrics import structural_similarity
     t, o, v = _arrays(target, output)
@@ -85,6 +137,18 @@ def strong_field_rmse(target, output, *, threshold=200 * u.G):
     float
         The RMSE in G, or NaN when no pixel finite in both inputs exceeds the
         threshold (e.g. a quiet-Sun crop).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import rmse, strong_field_rmse
+    >>> target = np.array([[50.0, -300.0], [800.0, 10.0]])          # G
+    >>> output = target + [[40.0, 10.0], [-10.0, -40.0]]
+    >>> strong_field_rmse(target, output), round(rmse(target, output), 2)   # G: -300 and 800 G only; all
+    (10.0, 29.15)
+    >>> strong_field_rmse(target, output, threshold=1 * u.kG)       # no pixel above 1 kG
+    nan
     """
     t, o, v = _arrays(target, output)
     with np.errstate(invalid="ignore"):
@@ -124,6 +188,19 @@ def redegradation_residual(sr, lr, *, factor=4, method="gaussian-bilinear", sigm
     ------
     ValueError
         If ``sr`` is not ``factor`` times the shape of ``lr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.core.degradation import degrade_array
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> from sunpy_sr.metrics import redegradation_residual
+    >>> hr = hmi_active_region().data[:128, :128]     # G
+    >>> lr = degrade_array(hr)                        # the 32x32 input made from it
+    >>> redegradation_residual(hr, lr)                # G: the true HR map is consistent
+    0.0
+    >>> round(redegradation_residual(np.kron(lr, np.ones((4, 4))), lr), 2)   # G, pixel replication
+    2.14
     """
     from sunpy_sr.core.degradation import degrade_array
     s = np.asarray(_data(sr), dtype=np.float32)

@@ -46,6 +46,15 @@ def power_spectrum(image, *, n_bins=None):
         Bin centres, cycles per pixel.
     power : `numpy.ndarray`
         Mean power per bin, G^2 (arbitrary normalisation, the same for images of one shape).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.metrics import power_spectrum
+    >>> wave = 100 * np.cos(2 * np.pi * np.arange(64) / 8) * np.ones((64, 1))   # G, period 8 px along x
+    >>> k, power = power_spectrum(wave, n_bins=10)
+    >>> print(len(k), k[np.argmax(power)])      # bins; the peak, cycles per pixel: 1/8
+    10 0.125
     """
     a = _field(image)
     a = np.where(np.isfinite(a), a, 0.0)

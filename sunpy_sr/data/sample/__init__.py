@@ -22,10 +22,34 @@ HMI_LIMB = _HERE / "hmi_limb.fits.gz"
 
 
 def hmi_active_region():
-    """The near-disk-centre cutout as an `~sunpy.map.sources.HMIMap`."""
+    """
+    The near-disk-centre cutout as an `~sunpy.map.sources.HMIMap`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.data.sample import HMI_ACTIVE_REGION, hmi_active_region
+    >>> hmi = hmi_active_region()                  # read from the file HMI_ACTIVE_REGION
+    >>> HMI_ACTIVE_REGION.name, hmi.data.shape, str(hmi.unit), hmi.date.isot
+    ('hmi_active_region.fits.gz', (256, 256), 'G', '2016-07-07T00:58:47.300')
+    >>> round(float(np.abs(hmi.data).max()))       # strongest field, G
+    996
+    """
     return sunpy.map.Map(HMI_ACTIVE_REGION)
 
 
 def hmi_limb():
-    """The limb cutout (NaN off the disk) as an `~sunpy.map.sources.HMIMap`."""
+    """
+    The limb cutout (NaN off the disk) as an `~sunpy.map.sources.HMIMap`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_sr.data.sample import HMI_LIMB, hmi_limb
+    >>> limb = hmi_limb()                          # read from the file HMI_LIMB
+    >>> HMI_LIMB.name, limb.data.shape, str(limb.unit)
+    ('hmi_limb.fits.gz', (256, 256), 'G')
+    >>> round(float(np.isnan(limb.data).mean()), 2)   # fraction of pixels off the disk (NaN)
+    0.15
+    """
     return sunpy.map.Map(HMI_LIMB)
