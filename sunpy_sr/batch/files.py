@@ -58,6 +58,23 @@ def write_map_atomic(smap, path):
     -------
     `pathlib.Path`
         ``path``. On any error the temporary file is removed and ``path`` is unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_sr.batch import write_map_atomic
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> hmi = hmi_active_region()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_map_atomic(hmi, Path(tmp) / "hmi_copy.fits")
+    ...     names = sorted(p.name for p in Path(tmp).iterdir())  # no temporary file left beside it
+    ...     copy = sunpy.map.Map(path)
+    ...     same = copy.date == hmi.date and np.array_equal(copy.data, hmi.data, equal_nan=True)
+    >>> names, copy.data.shape, same
+    (['hmi_copy.fits'], (256, 256), True)
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=".fits")
@@ -128,6 +145,29 @@ def validate_output(path, *, expected_shape=None, method=None):
         (a `ValueError`) naming the first problem: missing, not FITS, no image, the data
         cut short (fewer bytes than the header announces), another shape, a provenance
         keyword (``SRMETHOD``, ``SRFACTOR``, ``SRVERS``) missing, or another method.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import sunpy_sr
+    >>> from sunpy_sr.batch import validate_output, write_map_atomic
+    >>> from sunpy_sr.batch.files import is_valid_output
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> sr = sunpy_sr.superresolve(hmi_active_region(), method="bicubic")  # 256x256 -> 1024x1024
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = write_map_atomic(sr, Path(tmp.name) / "hmi_active_region_sr.fits")
+    >>> validate_output(path, expected_shape=(1024, 1024), method="bicubic").name
+    'hmi_active_region_sr.fits'
+    >>> validate_output(path, method="rcan")
+    Traceback (most recent call last):
+    ...
+    sunpy_sr.batch.files.OutputError: hmi_active_region_sr.fits was made with 'bicubic', not 'rcan'
+    >>> os.truncate(path, 100_000)  # cut short, as a killed copy would leave it
+    >>> is_valid_output(path, expected_shape=(1024, 1024), method="bicubic")
+    False
+    >>> tmp.cleanup()
     """
     from astropy.io import fits
     path = Path(path)

@@ -108,6 +108,28 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     The local cluster starts its workers as new processes that import the calling script's
     main module: in a script, call this function under ``if __name__ == "__main__":`` (as
     for any `multiprocessing` code). ``sunpy-sr batch`` does.
+
+    Examples
+    --------
+    On a cluster of one worker thread in this process (no worker processes to start), twice:
+    the second run finds the output valid and skips it.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from distributed import Client
+    >>> from sunpy_sr.batch import superresolve_files
+    >>> from sunpy_sr.data.sample import HMI_ACTIVE_REGION
+    >>> with tempfile.TemporaryDirectory() as out, Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                                                 dashboard_address=None) as client:
+    ...     first = superresolve_files([HMI_ACTIVE_REGION], out, method="bicubic", client=client,
+    ...                                progress=False)
+    ...     again = superresolve_files([HMI_ACTIVE_REGION], out, method="bicubic", client=client,
+    ...                                progress=False)
+    ...     written = sorted(p.name for p in Path(out).iterdir())
+    >>> written
+    ['batch_summary.ecsv', 'hmi_active_region_sr.fits']
+    >>> first["status"].tolist(), again["status"].tolist(), again.meta["counts"]
+    (['ok'], ['skipped'], {'ok': 0, 'skipped': 1, 'error': 0})
     """
     from astropy.table import Table
 

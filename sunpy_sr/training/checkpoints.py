@@ -31,6 +31,26 @@ def load_checkpoint(path):
 
     Read with ``weights_only=True``: a checkpoint whose pickle would run code is a
     `~sunpy_sr.exceptions.WeightsError`, and the code does not run.
+
+    Examples
+    --------
+    The checkpoint of two iterations of the tiny test network:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data.test import HMI_AR_20111217
+    >>> from sunpy_sr.training import TrainConfig, load_checkpoint, train
+    >>> pairs = make_pairs([HMI_AR_20111217], PairRecipe(size=64, stride=64), progress=False)
+    >>> config = TrainConfig(preset="rcan-tiny", iterations=2, batch_size=2, patch=8, threads=1)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = train(config, pairs, out, progress=False)
+    ...     checkpoint = load_checkpoint(Path(out) / "checkpoint.pt")
+    >>> sorted(checkpoint)  # doctest: +NORMALIZE_WHITESPACE
+    ['config', 'iteration', 'log', 'model', 'model_config', 'numpy_rng', 'optimizer', 'scheduler',
+     'torch_rng']
+    >>> checkpoint["iteration"], checkpoint["config"]["preset"], checkpoint["log"][-1]["iteration"]
+    (2, 'rcan-tiny', 2)
     """
     return safe_torch_load(path, what="checkpoint")
 

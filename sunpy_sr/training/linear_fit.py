@@ -27,6 +27,27 @@ def fit_linear_filter(pairs, *, size=7, scale=4, strong_fraction=0.5, strong_thr
         ``max |B| > strong_threshold`` (G), as in `sunpy_sr.training.PatchSampler`.
     ridge : float
         Tikhonov term, relative to the mean diagonal of the normal matrix.
+
+    Examples
+    --------
+    Fitted on the 64x64 crops of the shipped cutout of the 2011-12-17 training disk, and
+    scored on those of the 2016-07-07 validation disk (bicubic interpolation: 50.8 dB, see
+    `sunpy_sr.training.validate`):
+
+    >>> import numpy as np
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data import sample, test
+    >>> from sunpy_sr.metrics import psnr
+    >>> from sunpy_sr.training import fit_linear_filter
+    >>> recipe = PairRecipe(size=64, stride=64)
+    >>> linear = fit_linear_filter(make_pairs([test.HMI_AR_20111217], recipe, progress=False))
+    >>> linear.coef.shape  # a 7x7 LR filter for each of the 4x4 HR phases
+    (4, 4, 7, 7)
+    >>> bool(np.allclose(linear.coef.sum(axis=(2, 3)), 1, atol=0.01))  # a uniform field stays uniform
+    True
+    >>> val = make_pairs([sample.HMI_ACTIVE_REGION], recipe, progress=False)
+    >>> round(float(np.mean([psnr(hr, linear.apply(lr)) for lr, hr in zip(val.lr, val.hr)])), 1)  # dB
+    51.5
     """
     r = size // 2
     chunks = []

@@ -34,7 +34,23 @@ __all__ = ["train", "validate"]
 
 
 def validate(model, pairs, batch=1):
-    """Mean PSNR/CC/RMSE of ``model`` over validation pairs (per image, then averaged)."""
+    """
+    Mean PSNR/CC/RMSE of ``model`` over validation pairs (per image, then averaged).
+
+    Examples
+    --------
+    Any module mapping a ``(1, 1, ny, nx)`` LR tensor to its 4x will do; here bicubic
+    interpolation, on the nine 64x64 crops of the shipped cutout of the validation disk:
+
+    >>> import torch
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data.sample import HMI_ACTIVE_REGION
+    >>> from sunpy_sr.training import validate
+    >>> pairs = make_pairs([HMI_ACTIVE_REGION], PairRecipe(size=64, stride=64), progress=False)
+    >>> scores = validate(torch.nn.Upsample(scale_factor=4, mode="bicubic"), pairs)
+    >>> len(pairs), round(scores["psnr"], 1), round(scores["cc"], 3), round(scores["rmse"], 1)  # dB, -, G
+    (9, 50.8, 0.862, 17.5)
+    """
     model.eval()
     scores = {"psnr": [], "cc": [], "rmse": []}
     with torch.inference_mode():
@@ -70,6 +86,32 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
     -------
     model : `torch.nn.Module`
         The trained network (in eval mode).
+
+    Examples
+    --------
+    Four iterations of the tiny test network on 8x8 LR patches of the shipped cutout of
+    the 2011-12-17 training disk, validated every two on that of the 2016-07-07 disk:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data import sample, test
+    >>> from sunpy_sr.training import TrainConfig, train
+    >>> recipe = PairRecipe(size=64, stride=64)
+    >>> train_pairs = make_pairs([test.HMI_AR_20111217], recipe, progress=False)
+    >>> val_pairs = make_pairs([sample.HMI_ACTIVE_REGION], recipe, progress=False)
+    >>> config = TrainConfig(preset="rcan-tiny", iterations=4, batch_size=2, patch=8, validate_every=2,
+    ...                      threads=1)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     model = train(config, train_pairs, out, val_pairs=val_pairs, progress=False)
+    ...     written = sorted(p.name for p in Path(out).iterdir())
+    ...     log = (Path(out) / "log.csv").read_text().splitlines()
+    >>> written
+    ['checkpoint.pt', 'config.json', 'log.csv', 'training.png']
+    >>> log[0], [row.split(",")[0] for row in log[1:]]  # a row per validation
+    ('iteration,loss,lr,seconds,val_cc,val_psnr,val_rmse', ['2', '4'])
+    >>> model.training, model.scale
+    (False, 4)
     """
     if config.loss not in PIXEL_LOSSES:
         raise SunpySRError(f"loss must be one of {sorted(PIXEL_LOSSES)}, got {config.loss!r}")
