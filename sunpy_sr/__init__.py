@@ -2,7 +2,10 @@
 sunpy_sr: 4x super-resolution of SDO/HMI line-of-sight magnetograms with deep networks.
 
 >>> import sunpy_sr
->>> sr_map = sunpy_sr.superresolve(hmi_map, method="rcan")  # doctest: +SKIP
+>>> from sunpy_sr.data import sample
+>>> sr_map = sunpy_sr.superresolve(sample.hmi_active_region(), method="rcan-fast")
+>>> sr_map.data.shape
+(1024, 1024)
 
 The public names are imported on first use (PEP 562), so that importing a light
 submodule (``sunpy_sr.cli``: ``sunpy-sr --help`` must answer at once) does not

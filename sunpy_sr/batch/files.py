@@ -33,6 +33,8 @@ def output_path(path, output_dir):
     """
     The output of input ``path`` in ``output_dir``: its name without the FITS extension + ``_sr.fits``.
 
+    Examples
+    --------
     >>> output_path("data/hmi.m_720s.20160707_010000_TAI.magnetogram.fits", "out").as_posix()
     'out/hmi.m_720s.20160707_010000_TAI.magnetogram_sr.fits'
     """

@@ -103,13 +103,24 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
 
     Examples
     --------
+    A pair made from the shipped real HMI cutout (a 128-px crop and its degraded
+    32-px version), bicubic against the fast bundled network:
+
+    >>> from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    >>> from sunpy_sr.data import sample
     >>> from sunpy_sr.evaluation import evaluate
-    >>> from sunpy_sr.core.pairs import make_pairs, PairRecipe
-    >>> pairs = make_pairs(files, PairRecipe(size=256, stride=256))            # doctest: +SKIP
-    >>> table, outputs = evaluate(pairs, methods=("bicubic", "rcan"),
-    ...                           return_outputs=True)                          # doctest: +SKIP
+    >>> pairs = make_pairs([sample.HMI_ACTIVE_REGION], PairRecipe(size=128, stride=128), progress=False)
+    >>> table, outputs = evaluate(pairs, methods=("bicubic", "rcan-fast"), progress=False,
+    ...                           return_outputs=True)
+    >>> for row in table:
+    ...     print(f"{row['method']}: {row['psnr']:.2f}, {row['rmse']:.1f}, CC {row['cc']:.3f}")
+    bicubic: 41.28 dB, 34.5 G, CC 0.962
+    rcan-fast: 42.30 dB, 30.7 G, CC 0.969
+    >>> from matplotlib.figure import Figure
     >>> from sunpy_sr.visualization import plot_scatter_figure
-    >>> plot_scatter_figure(pairs.hr, outputs, path="figure3.png")              # doctest: +SKIP
+    >>> fig = plot_scatter_figure(pairs.hr, outputs, fig=Figure())  # Figure 3 of Rahman et al.
+    >>> len(fig.axes)  # a 2D histogram and a scatter/error-bar panel per method
+    8
     """
     from astropy.table import QTable
     from tqdm.auto import tqdm

@@ -50,28 +50,32 @@ def fit_linear_filter(pairs, *, size=7, scale=4, strong_fraction=0.5, strong_thr
     51.5
     """
     r = size // 2
-    chunks = []
+    # the normal equations are accumulated image by image (memory: one image's windows at a time),
+    # once over all pixels and once over the strong ones, and weighted at the end
+    n_in, n_out = size * size, scale * scale
+    xtx_all, xty_all = np.zeros((n_in, n_in)), np.zeros((n_in, n_out))
+    xtx_strong, xty_strong = np.zeros((n_in, n_in)), np.zeros((n_in, n_out))
+    n_all = n_strong = 0
     for lr0, hr0 in zip(pairs.lr, pairs.hr):
         for k, flip, _ in SQUARE_SYMMETRIES:
             lr, hr = apply_symmetry(lr0, k, flip), apply_symmetry(hr0, k, flip)
             ny, nx = lr.shape
             win = np.lib.stride_tricks.sliding_window_view(lr, (size, size))  # (ny-2r, nx-2r, k, k)
-            X = win.reshape(-1, size * size).astype(np.float64)
+            X = win.reshape(-1, n_in).astype(np.float64)
             blocks = hr.reshape(ny, scale, nx, scale).transpose(0, 2, 1, 3)[r:ny - r, r:nx - r]
-            Y = blocks.reshape(-1, scale * scale).astype(np.float64)
+            Y = blocks.reshape(-1, n_out).astype(np.float64)
             strong = np.abs(Y).max(axis=1) > strong_threshold
-            chunks.append((X, Y, strong))
-    n_all = sum(len(c[0]) for c in chunks)
-    n_strong = sum(int(c[2].sum()) for c in chunks)
-    XtX = np.zeros((size * size, size * size))
-    XtY = np.zeros((size * size, scale * scale))
-    for X, Y, strong in chunks:
-        w = np.full(len(X), (1 - strong_fraction) / n_all if n_strong else 1 / n_all)
-        if n_strong:
-            w[strong] += strong_fraction / n_strong
-        Xw = X * w[:, None]
-        XtX += Xw.T @ X
-        XtY += Xw.T @ Y
+            xtx_all += X.T @ X
+            xty_all += X.T @ Y
+            xtx_strong += X[strong].T @ X[strong]
+            xty_strong += X[strong].T @ Y[strong]
+            n_all += len(X)
+            n_strong += int(strong.sum())
+    if n_strong:
+        XtX = (1 - strong_fraction) / n_all * xtx_all + strong_fraction / n_strong * xtx_strong
+        XtY = (1 - strong_fraction) / n_all * xty_all + strong_fraction / n_strong * xty_strong
+    else:
+        XtX, XtY = xtx_all / n_all, xty_all / n_all
     XtX += ridge * np.trace(XtX) / len(XtX) * np.eye(len(XtX))
     coef = np.linalg.solve(XtX, XtY)  # (k*k, s*s)
     return LinearFilter(coef.T.reshape(scale, scale, size, size), scale)
