@@ -12,9 +12,10 @@ are not computed, and the output is NaN there, like the input.
 This example super-resolves the 2016-07-07 01:00 TAI disk with
 ``method="rcan-fast"``, the small bundled network, times it, and zooms into
 the strongest-field region of the disk. The default ``method="rcan"`` gives a
-better map but takes minutes for a full disk on a laptop-class CPU: 6.2 min
-on the two CPU cores of the performance page of this documentation, against
-16.6 s for ``rcan-fast`` on the same machine.
+better map but takes over a minute for a full disk on a laptop-class CPU:
+103.7 s (1.7 min) on the two CPU cores of the performance page of this
+documentation, next to a 128 GFLOP/s float32 matmul in the same run, against
+16.6 s for ``rcan-fast`` in an earlier run on the same machine.
 
 It reads the disk from ``../shared/data`` beside the repository (or the folder
 named by the environment variable ``SUNPY_SR_DATA``).

@@ -13,12 +13,13 @@ import sunpy_sr
 from sunpy_sr.core.degradation import degrade_array
 from sunpy_sr.metrics import psnr
 
-# Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.34 linear, 46.59 rcan-fast,
-# 47.17 rcan; SHARP 377 crop 40.16 bicubic, 41.39 linear, 41.61 rcan-fast, 41.98 rcan.
-RCAN_GAIN_SAMPLE = 1.3    # measured +1.64 dB over bicubic
-RCAN_GAIN_SHARP = 1.5     # measured +1.82 dB over bicubic
-LINEAR_GAIN_SAMPLE = 0.5  # measured +0.83 dB over linear
-LINEAR_GAIN_SHARP = 0.4   # measured +0.59 dB over linear
+# Measured with the bundled weights (PSNR, dB): sample 45.53 bicubic, 46.52 linear (the filter refitted
+# on the enlarged training data; 46.34 before), 46.59 rcan-fast, 47.23 rcan (rcan-lite; rcan-small 47.17);
+# SHARP 377 crop 40.16 bicubic, 41.52 linear, 41.61 rcan-fast, 42.24 rcan (rcan-small 41.98).
+RCAN_GAIN_SAMPLE = 1.4    # measured +1.70 dB over bicubic
+RCAN_GAIN_SHARP = 1.8     # measured +2.08 dB over bicubic
+LINEAR_GAIN_SAMPLE = 0.5  # measured +0.71 dB over linear
+LINEAR_GAIN_SHARP = 0.5   # measured +0.72 dB over linear
 
 
 def _scores(hr):
@@ -40,12 +41,21 @@ def test_rcan_beats_bicubic_and_linear_on_held_out_sharp_377(sharp_377):
 
 
 def test_rcan_fast_beats_bicubic_and_linear(sample_map, sharp_377):
-    """The 4,255-parameter network: smaller gains, but gains (sample: +1.05 / +0.25 dB; SHARP
-    crop: +1.45 / +0.21 dB over bicubic / linear)."""
+    """The 4,255-parameter network: smaller gains, and only just above the refitted linear filter
+    (sample: +1.06 / +0.07 dB; SHARP crop: +1.45 / +0.09 dB over bicubic / linear)."""
     s = _scores(np.asarray(sample_map.data))
-    assert s["rcan-fast"] > s["bicubic"] + 0.8 and s["rcan-fast"] > s["linear"] + 0.1
+    assert s["rcan-fast"] > s["bicubic"] + 0.8 and s["rcan-fast"] > s["linear"] + 0.03
     s = _scores(np.asarray(sharp_377.data)[:368, 100:612])
-    assert s["rcan-fast"] > s["bicubic"] + 1.2 and s["rcan-fast"] > s["linear"] + 0.1
+    assert s["rcan-fast"] > s["bicubic"] + 1.2 and s["rcan-fast"] > s["linear"] + 0.03
+
+
+def test_default_rcan_is_at_least_the_former_default(sample_map, sharp_377):
+    """rcan-lite (the default since this version) against rcan-small (the default before)."""
+    for hr in (np.asarray(sample_map.data), np.asarray(sharp_377.data)[:368, 100:612]):
+        hr = np.clip(hr.astype(np.float32), -2000, 2000)
+        lr = degrade_array(hr)
+        new, old = (psnr(hr, sunpy_sr.superresolve(lr, method=m)) for m in ("rcan", "rcan-small"))
+        assert new > old + 0.03  # measured +0.06 dB (sample) and +0.26 dB (SHARP crop)
 
 
 def test_default_method_is_rcan(sample_map):

@@ -7,7 +7,8 @@ import pytest
 from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.training import TrainConfig, load_run_file
 
-RUN_FILES = sorted((Path(__file__).parents[1] / "training").glob("*.json"))
+ROOT = Path(__file__).parents[1]
+RUN_FILES = sorted((ROOT / "training").glob("*.json"))
 
 
 def test_run_files_exist():
@@ -25,8 +26,16 @@ def test_run_file_pins_its_files(path, shared_data):
     if "oracle" not in path.name:
         assert not any(".377." in n for n in spec["train_files"])
     # the 2012 cutouts came later: runs made before them must not pick them up
-    if path.name.startswith("rcan-"):
+    if path.name.startswith(("rcan-small", "rcan-tiny", "rcan-deep")):
         assert not any("sharp-2012" in n for n in spec["train_files"])
+
+
+def test_runs_on_the_enlarged_data_hold_out_their_validation_region(shared_data):
+    """rcan-lite and progan-small train on the 2012 cutouts, except HARP 1446 (their validation)."""
+    for name in ("rcan-lite.json", "rcan-lite-stage2.json", "rcan-lite-stage3.json", "progan-small.json"):
+        _, spec = load_run_file(ROOT / "training" / name)
+        assert sum("sharp-2012" in n for n in spec["train_files"]) == 18
+        assert not any(".1446." in n for n in spec["train_files"])
 
 
 def test_pinned_file_that_is_missing_is_a_clear_error(tmp_path):

@@ -210,8 +210,8 @@ def test_rcan_on_small_crop(sample):
     assert sr.data.shape == (256, 256) and sr.data.dtype == np.float32
     assert np.isfinite(sr.data).all()
     assert sr.meta["srmethod"] == "rcan"
-    assert sr.meta["srmodel"] == "rcan-small"
-    assert "rcan-small" in sr.meta["history"].splitlines()[-1]
+    assert sr.meta["srmodel"] == "rcan-lite"
+    assert "rcan-lite" in sr.meta["history"].splitlines()[-1]
     assert sr.meta["crpix1"] == pytest.approx(4 * crop.meta["crpix1"] - 1.5, rel=1e-15)
     # a real super-resolution of this field, not noise: close to bicubic, but not bicubic
     bic = superresolve(crop, method="bicubic")

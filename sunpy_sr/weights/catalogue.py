@@ -29,7 +29,8 @@ class CatalogueEntry:
 
 #: method name -> bundled weights
 CATALOGUE = {
-    "rcan": CatalogueEntry("rcan-small"),
+    "rcan": CatalogueEntry("rcan-lite"),
+    "rcan-small": CatalogueEntry("rcan-small"),
     "rcan-fast": CatalogueEntry("rcan-tiny"),
     "progan": CatalogueEntry("progan-small"),
 }
