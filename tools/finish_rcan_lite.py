@@ -3,7 +3,11 @@ Choose, measure and export the rcan-lite network (the default ``method="rcan"``)
 
 Usage (from the repository root, with ../shared/data beside it)::
 
-    python tools/finish_rcan_lite.py STAGE1_CHECKPOINT STAGE2_CHECKPOINT STAGE3_CHECKPOINT [--linear NPZ] [--export]
+    python tools/finish_rcan_lite.py STAGE1_CKPT STAGE2_CKPT STAGE3_CKPT [--linear NPZ] [--export]
+
+As run for the bundled weights: the final checkpoints of the three stages (copied to
+runs/rcan-lite-stage1-7000.pt, -stage2-4000.pt, -stage3-1500.pt) and ``--linear`` the 11x11
+filter of ``sunpy-sr fit-linear --config training/rcan-lite.json --size 11``.
 
 1. Validation (2016 disk centre: 9 crops of 512 px within 500 arcsec; HARP 1446: its five
    2012 snapshots, crops of 128 px) of the final networks of the stages; the selection
@@ -25,6 +29,8 @@ from sunpy_sr.weights import export_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+DISK_2016 = "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
+RCAN_SMALL = ROOT / "sunpy_sr/weights/rcan-small.pt"
 COLS = ("psnr", "cc", "rmse", "ssim", "spectral_error", "signed_flux_error", "unsigned_flux_error",
         "redegradation_residual", "rmse_strong")
 
@@ -50,7 +56,7 @@ def main():
     a = ap.parse_args()
     cache = a.stages[-1].parent / "eval-cache"
     sets = {
-        "validation_2016_disk_centre": _pairs(["hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"],
+        "validation_2016_disk_centre": _pairs([DISK_2016],
                                               PairRecipe(size=512, stride=512, max_distance=500.0), cache),
         "validation_harp_1446": _pairs(sorted(str(p.relative_to(DATA)) for p in
                                               (DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*")),
@@ -76,7 +82,7 @@ def main():
     metrics = {}
     for name, pairs in sets.items():
         rows = _rows(pairs, ("bicubic", "linear", "rcan", "progan"),
-                     {"linear": linear_opts, "rcan": {"weights": str(ROOT / "sunpy_sr/weights/rcan-small.pt")}},
+                     {"linear": linear_opts, "rcan": {"weights": str(RCAN_SMALL)}},
                      rename={"rcan": "rcan-small"})
         rows.update(_rows(pairs, ("rcan",), {"rcan": {"weights": str(chosen_path)}},
                           rename={"rcan": "rcan-lite"}))
