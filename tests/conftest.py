@@ -114,3 +114,13 @@ def pytest_collection_modifyitems(config, items):
         if set(item.fixturenames) & REALDATA_FIXTURES or any(
                 _reads_shared_data(d) for defs in info.name2fixturedefs.values() for d in defs):
             item.add_marker(pytest.mark.realdata)
+
+
+def trained_like(model, seed=1):
+    """``model`` with every parameter perturbed (a new network's biases are small), in eval mode."""
+    import torch
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    return model.eval()

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import trained_like
 
 from sunpy_sr.models import PRESETS, build_model, get_preset
 from sunpy_sr.models.rcan import RCAN, RepConv
@@ -67,17 +68,8 @@ def test_receptive_radius_bounds_the_influence(name):
     assert np.abs(lr_rows - c).max() > r / 2 - 2
 
 
-def _trained_like(model):
-    """Give every parameter a non-trivial value (a new network's biases are small)."""
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.02 * torch.randn_like(p))
-    return model.eval()
-
-
 def test_fused_network_equals_the_unfused_one():
-    model = _trained_like(build_model("rcan-lite"))
+    model = trained_like(build_model("rcan-lite"))
     fused = model.fused()
     assert fused is not model and not fused.config["rep"]
     # one plain 3x3 convolution per re-parameterisable block: fewer parameters, same output
@@ -103,7 +95,7 @@ def test_fusing_a_plain_network_returns_it():
 
 
 def test_repconv_fused_weight_is_the_sum_of_its_branches():
-    block = _trained_like(RepConv(3))
+    block = trained_like(RepConv(3))
     w, b = block.fused_weight()
     x = torch.randn(1, 3, 9, 9)
     with torch.no_grad():

@@ -5,6 +5,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import trained_like
 
 import sunpy_sr
 from sunpy_sr.exceptions import WeightsError
@@ -98,12 +99,7 @@ def test_export_roundtrip_fp16(tmp_path):
 def test_export_fuses_reparameterisable_blocks(tmp_path):
     from sunpy_sr.models import build_model
     from sunpy_sr.models.registry import get_preset
-    torch.manual_seed(0)
-    model = build_model("rcan-lite")
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.02 * torch.randn_like(p))
-    model.eval()
+    model = trained_like(build_model("rcan-lite"), seed=0)
     ck = {"model": model.state_dict(), "model_config": get_preset("rcan-lite"), "iteration": 5}
     out = export_weights(ck, tmp_path / "lite.pt", fp16=False)
     meta = json.loads(out.with_suffix(".json").read_text())

@@ -22,21 +22,15 @@ import json
 import sys
 from pathlib import Path
 
-from sunpy_sr.core.pairs import PairRecipe, make_pairs
+from finish_progan import COLS, DATA, ROOT, _pairs  # the same data folder, columns and pair cache
+
+from sunpy_sr.core.pairs import PairRecipe
 from sunpy_sr.evaluation import evaluate
 from sunpy_sr.training import load_checkpoint
 from sunpy_sr.weights import export_weights
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 DISK_2016 = "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
 RCAN_SMALL = ROOT / "sunpy_sr/weights/rcan-small.pt"
-COLS = ("psnr", "cc", "rmse", "ssim", "spectral_error", "signed_flux_error", "unsigned_flux_error",
-        "redegradation_residual", "rmse_strong")
-
-
-def _pairs(files, recipe, cache):
-    return make_pairs([DATA / f for f in files], recipe, cache, progress=False)
 
 
 def _rows(pairs, methods, options, rename=None):

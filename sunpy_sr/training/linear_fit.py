@@ -67,8 +67,9 @@ def fit_linear_filter(pairs, *, size=7, scale=4, strong_fraction=0.5, strong_thr
             strong = np.abs(Y).max(axis=1) > strong_threshold
             xtx_all += X.T @ X
             xty_all += X.T @ Y
-            xtx_strong += X[strong].T @ X[strong]
-            xty_strong += X[strong].T @ Y[strong]
+            Xs = X[strong]
+            xtx_strong += Xs.T @ Xs
+            xty_strong += Xs.T @ Y[strong]
             n_all += len(X)
             n_strong += int(strong.sum())
     if n_strong:
