@@ -3,15 +3,18 @@ Choose, measure and export the rcan-lite network (the default ``method="rcan"``)
 
 Usage (from the repository root, with ../shared/data beside it)::
 
-    python tools/finish_rcan_lite.py STAGE1_CKPT STAGE2_CKPT STAGE3_CKPT [--linear NPZ] [--export]
+    python tools/finish_rcan_lite.py LABEL=CKPT [LABEL=CKPT ...] [--linear NPZ] [--export]
 
-As run for the bundled weights: the final checkpoints of the three stages (copied to
-runs/rcan-lite-stage1-7000.pt, -stage2-4000.pt, -stage3-1500.pt) and ``--linear`` the 11x11
-filter of ``sunpy-sr fit-linear --config training/rcan-lite.json --size 11``.
+``LABEL`` is ``stage<N>`` or ``stage<N>-<iteration>`` (the stage of
+``training/rcan-lite[-stage<N>].json`` the checkpoint comes from). As run for the bundled
+weights (session 6): ``stage3=runs/rcan-lite-stage3-1500.pt`` and the kept stage-4
+checkpoints ``stage4-500=runs/rcan-lite-stage4-500.pt`` ... ``stage4-3000=...``, with
+``--linear`` the 11x11 filter of ``sunpy-sr fit-linear --config training/rcan-lite.json
+--size 11``. (Session 5 ran it on the final checkpoints of stages 1-3.)
 
 1. Validation (2016 disk centre: 9 crops of 512 px within 500 arcsec; HARP 1446: its five
-   2012 snapshots, crops of 128 px) of the final networks of the stages; the selection
-   rule of training/rcan-lite-stage3.json picks one, on validation data only.
+   2012 snapshots, crops of 128 px) of the candidates; the selection rule of the last stage's
+   run file picks one, on validation data only.
 2. The chosen network beside bicubic, the linear filter (``--linear``: the refitted one),
    the former default rcan-small and progan, on the validation sets and on the held-out
    test SHARP 377 (crops of 256 px, stride 128), which is looked at only here.
@@ -20,7 +23,10 @@ filter of ``sunpy-sr fit-linear --config training/rcan-lite.json --size 11``.
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
+
+import torch
 
 from finish_progan import COLS, DATA, ROOT, _pairs  # the same data folder, columns and pair cache
 
@@ -44,11 +50,36 @@ def _rows(pairs, methods, options, rename=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("stages", type=Path, nargs="+", help="the final checkpoint of each stage, in order")
+    ap.add_argument("candidates", nargs="+", help="LABEL=CHECKPOINT, LABEL stage<N> or stage<N>-<iteration>")
     ap.add_argument("--linear", type=Path, help="linear filter .npz (default: the bundled one)")
     ap.add_argument("--export", action="store_true")
+    ap.add_argument("--incumbent", help="LABEL of the bundled network: kept unless the chosen one is at "
+                                         "least as good on both validation sets")
+    ap.add_argument("--run-files", nargs="+", help="the run files of the candidates' lineage, stage 1 first "
+                                                    "(default: training/rcan-lite.json, -stage2.json, ...)")
+    ap.add_argument("--fold-upsampler", action="store_true",
+                    help="the candidates' progressive upsampler is folded (fuse_upsampler=True) for evaluation "
+                         "and export")
+    ap.add_argument("--stem", default="rcan-lite", help="the exported weight file's stem in sunpy_sr/weights")
+    ap.add_argument("--metrics", type=Path, help="reuse the metrics printed by an earlier run of this script on "
+                                                  "the same candidates (a JSON file) instead of evaluating again")
     a = ap.parse_args()
-    cache = a.stages[-1].parent / "eval-cache"
+    paths = {label: Path(path) for label, path in (c.split("=", 1) for c in a.candidates)}
+    stage_of = {label: int(label[5:].split("-")[0]) for label in paths}
+    runs = a.run_files or (["training/rcan-lite.json"] + [f"training/rcan-lite-stage{n}.json"
+                                                          for n in range(2, max(stage_of.values()) + 1)])
+    last_run = json.loads((ROOT / runs[-1]).read_text())
+    if a.fold_upsampler:  # the same weights, marked foldable: load_network folds them as export will
+        folded_dir = Path(tempfile.mkdtemp())
+        for label, path in paths.items():
+            ck = load_checkpoint(path)
+            ck["model_config"] = {**ck["model_config"], "fuse_upsampler": True}
+            torch.save(ck, folded_dir / path.name)
+            paths[label] = folded_dir / path.name
+    if a.metrics:
+        return _export(a, json.loads(a.metrics.read_text()), paths, stage_of, runs, last_run)
+    tie = 0.005 if max(stage_of.values()) >= 4 else 0.02
+    cache = Path(a.candidates[-1].split("=", 1)[1]).parent / "eval-cache"
     sets = {
         "validation_2016_disk_centre": _pairs([DISK_2016],
                                               PairRecipe(size=512, stride=512, max_distance=500.0), cache),
@@ -57,7 +88,6 @@ def main():
                                        PairRecipe(size=128, stride=128), cache),
     }
     candidates = {}
-    paths = {f"stage{i}": path for i, path in enumerate(a.stages, 1)}
     for stage, path in paths.items():
         candidates[stage] = {k: _rows(p, ("rcan",), {"rcan": {"weights": str(path)}})["rcan"]
                              for k, p in sets.items()}
@@ -65,8 +95,10 @@ def main():
     psnr = {s: candidates[s]["validation_2016_disk_centre"]["psnr"] for s in candidates}
     harp = {s: candidates[s]["validation_harp_1446"]["psnr"] for s in candidates}
     best = max(psnr.values())
-    chosen = max((s for s in psnr if psnr[s] >= best - 0.02), key=lambda s: harp[s])
-    print("selection rule (2016-disk validation PSNR, ties within 0.02 dB by HARP 1446): "
+    chosen = max((s for s in psnr if psnr[s] >= best - tie), key=lambda s: harp[s])
+    if a.incumbent and (psnr[chosen] < psnr[a.incumbent] or harp[chosen] < harp[a.incumbent]):
+        chosen = a.incumbent
+    print(f"selection rule (2016-disk validation PSNR, ties within {tie} dB by HARP 1446): "
           + ", ".join(f"{s} {psnr[s]:.3f}/{harp[s]:.3f} dB" for s in psnr) + f" -> {chosen}", flush=True)
     chosen_path = paths[chosen]
     sets["held_out_test_sharp_377"] = _pairs(
@@ -79,7 +111,7 @@ def main():
                      {"linear": linear_opts, "rcan": {"weights": str(RCAN_SMALL)}},
                      rename={"rcan": "rcan-small"})
         rows.update(_rows(pairs, ("rcan",), {"rcan": {"weights": str(chosen_path)}},
-                          rename={"rcan": "rcan-lite"}))
+                          rename={"rcan": a.stem}))
         rows["n_crops"] = len(pairs)
         metrics[name] = rows
         print(name, json.dumps(rows), flush=True)
@@ -87,22 +119,26 @@ def main():
                       "512 px within |x|,|y| <= 500 arcsec; HARP 1446, five 2012 snapshots, crops of 128 px; "
                       "SHARP 377, crops of 256 px, stride 128. Validation: 2016 disk and HARP 1446; test: "
                       "SHARP 377. linear: " + (str(a.linear.name) if a.linear else "bundled filter"))
-    metrics["selection"] = {"rule": "training/rcan-lite-stage3.json selection_rule", "chosen": chosen,
+    metrics["selection"] = {"rule": f"{runs[-1]} selection_rule", "chosen": chosen,
                             "candidates": candidates}
     print(json.dumps(metrics, indent=1), flush=True)
     if a.export:
-        ck = load_checkpoint(chosen_path)
-        run = json.loads((ROOT / "training/rcan-lite-stage3.json").read_text())
-        runs = ["training/rcan-lite.json", "training/rcan-lite-stage2.json", "training/rcan-lite-stage3.json"]
-        n_stage = int(chosen[5:])
-        before = sum(json.loads((ROOT / r).read_text())["config"]["iterations"] for r in runs[:n_stage - 1])
-        out = export_weights(ck, ROOT / "sunpy_sr/weights/rcan-lite.pt", metrics=metrics,
-                             training_data={"train": run["train_files"], "validation": run["val_files"] +
-                                            ["hmi/sharp-2012/*.1446.* (five snapshots)"],
-                                            "held_out_test": "hmi.sharp_cea_720s.377.20110215_020000_TAI"},
-                             total_iterations=int(ck["iteration"]) + before, chosen_stage=chosen,
-                             run_files=runs[:n_stage])
-        print("exported", out, out.stat().st_size, "bytes")
+        _export(a, metrics, paths, stage_of, runs, last_run)
+
+
+def _export(a, metrics, paths, stage_of, runs, last_run):
+    """Write sunpy_sr/weights/STEM.pt/.json: the chosen network, fused, with its metrics and provenance."""
+    chosen = metrics["selection"]["chosen"]
+    ck = load_checkpoint(paths[chosen])
+    n_stage = stage_of[chosen]
+    before = sum(json.loads((ROOT / r).read_text())["config"]["iterations"] for r in runs[:n_stage - 1])
+    out = export_weights(ck, ROOT / f"sunpy_sr/weights/{a.stem}.pt", metrics=metrics,
+                         training_data={"train": last_run["train_files"], "validation": last_run["val_files"] +
+                                        ["hmi/sharp-2012/*.1446.* (five snapshots)"],
+                                        "held_out_test": "hmi.sharp_cea_720s.377.20110215_020000_TAI"},
+                         total_iterations=int(ck["iteration"]) + before, chosen_stage=chosen,
+                         run_files=runs[:n_stage])
+    print("exported", out, out.stat().st_size, "bytes")
 
 
 if __name__ == "__main__":
