@@ -8,14 +8,14 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.training import TrainConfig, load_run_file
 
 ROOT = Path(__file__).parents[1]
-RUN_FILES = sorted((ROOT / "training").glob("*.json"))
+RUN_FILES = sorted((ROOT / "training").rglob("*.json"))  # with the ablations in training/ablation/
 
 
 def test_run_files_exist():
     assert len(RUN_FILES) >= 8
 
 
-@pytest.mark.parametrize("path", RUN_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", RUN_FILES, ids=lambda p: str(p.relative_to(ROOT / "training")))
 def test_run_file_pins_its_files(path, shared_data):
     config, spec = load_run_file(path)
     assert isinstance(config, TrainConfig)
@@ -31,8 +31,11 @@ def test_run_file_pins_its_files(path, shared_data):
 
 
 def test_runs_on_the_enlarged_data_hold_out_their_validation_region(shared_data):
-    """rcan-lite and progan-small train on the 2012 cutouts, except HARP 1446 (their validation)."""
-    for name in ("rcan-lite.json", "rcan-lite-stage2.json", "rcan-lite-stage3.json", "progan-small.json"):
+    """rcan-lite, its ablations and progan-small train on the 2012 cutouts, except HARP 1446 (their validation)."""
+    names = ["rcan-lite.json", "rcan-lite-stage2.json", "rcan-lite-stage3.json", "rcan-lite-stage4.json",
+             "progan-small.json"] + [f"ablation/{p.name}" for p in (ROOT / "training/ablation").glob("*.json")]
+    assert len(names) == 9
+    for name in names:
         _, spec = load_run_file(ROOT / "training" / name)
         assert sum("sharp-2012" in n for n in spec["train_files"]) == 18
         assert not any(".1446." in n for n in spec["train_files"])
@@ -44,3 +47,18 @@ def test_pinned_file_that_is_missing_is_a_clear_error(tmp_path):
     run.write_text(json.dumps({"config": {"preset": "rcan-tiny"}, "train_files": ["nope/missing.fits"]}))
     with pytest.raises(SunpySRError, match="missing.fits"):
         train_from_folder(tmp_path, tmp_path / "out", run)
+
+
+def test_ablations_change_one_lever_of_stage_one_at_equal_budget():
+    """Each ablation run is stage 1 of rcan-lite with one architectural lever undone, cut to 2000 iterations."""
+    base = json.loads((ROOT / "training/rcan-lite.json").read_text())
+    levers = {"no-rep": {"rep": False}, "block-attention": {"attention": "block"},
+              "progressive-upsampler": {"upsampler": "progressive", "up_feats": 16}, "baseline": {}}
+    for name, override in levers.items():
+        run = json.loads((ROOT / f"training/ablation/rcan-lite-{name}.json").read_text())
+        config = dict(run["config"])
+        assert config.pop("model", {}) == override
+        assert config.pop("iterations") == 2000
+        assert {k: v for k, v in config.items() if k != "checkpoint_every"} == \
+            {k: v for k, v in base["config"].items() if k not in ("iterations", "checkpoint_every")}
+        assert run["train_files"] == base["train_files"] and run["val_files"] == base["val_files"]
