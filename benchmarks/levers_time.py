@@ -40,6 +40,8 @@ VARIANTS = {
     "rcan-lite (all levers)": ("rcan-lite", {}),
     "  with attention per block": ("rcan-lite", {"attention": "block"}),
     "  with the progressive upsampler": ("rcan-lite", {"upsampler": "progressive", "up_feats": 16}),
+    "  with it folded (5x5 direct)": ("rcan-lite", {"upsampler": "progressive", "up_feats": 16,
+                                                   "fuse_upsampler": True}),
     "  unfused (training form)": ("rcan-lite", {"_unfused": True}),
     "  with skip adds not in place": ("rcan-lite", {"_out_of_place": True}),
     "rcan-small (none of them)": ("rcan-small", {}),

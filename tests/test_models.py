@@ -9,7 +9,7 @@ from sunpy_sr.models.rcan import RCAN, RepConv
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
 PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-deep": 553_429,
-          "rcan-small": 347_053, "rcan-lite": 201_304, "rcan-tiny": 4_255,
+          "rcan-small": 347_053, "rcan-lite": 201_304, "rcan-lite-fold": 224_601, "rcan-tiny": 4_255,
           "progan-paper": 13_414_082, "progan-small": 228_450, "progan-tiny": 7_906}
 
 
@@ -181,3 +181,85 @@ def test_growing_a_shallower_rcan_preserves_its_function():
     wide = build_model({**base, "n_feats": 12, "n_groups": 2})
     with pytest.raises(ValueError, match="not a shallower copy"):
         deep.load_shallower(wide.state_dict())
+
+
+@pytest.mark.parametrize("config", [{"attention": "block"}, {"attention": "group"}, {"ca_window": None}],
+                         ids=["attention per block", "attention per group", "global attention"])
+def test_in_place_skip_adds_of_inference_equal_the_training_arithmetic(config):
+    """Inference adds the skips (and scales the attention) in place: bit for bit the same output, input untouched."""
+    torch.manual_seed(0)
+    options = {"n_groups": 2, "n_blocks": 2, "n_feats": 8, "reduction": 4, "ca_window": 3, **config}
+    net = trained_like(RCAN(**options), seed=1)
+    x = 300 * torch.randn(1, 1, 20, 20)
+    before = x.clone()
+    with torch.no_grad():
+        y = net(x)  # in place
+    net.requires_grad_(False)
+    with torch.enable_grad():
+        ref = net(x)  # autograd on: the out-of-place arithmetic of training
+    assert float(ref.abs().max()) > 10.0
+    torch.testing.assert_close(y, ref, rtol=0, atol=0)
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+
+
+def test_add_skip_writes_in_place_only_without_autograd():
+    from sunpy_sr.models.rcan import _add_skip
+    x, y = torch.ones(2, 3), torch.full((2, 3), 2.0)
+    with torch.no_grad():
+        out = _add_skip(x, y)
+    assert out is y and float(y[0, 0]) == 3.0 and float(x[0, 0]) == 1.0
+    x, y = torch.ones(2, 3), torch.full((2, 3), 2.0, requires_grad=True)
+    out = _add_skip(x, y)
+    assert out is not y and float(y.detach()[0, 0]) == 2.0 and float(out.detach()[0, 0]) == 3.0
+    with torch.no_grad():  # a broadcast skip (global attention statistic) is never written in place
+        assert _add_skip(torch.ones(2, 3), torch.ones(2, 1)).shape == (2, 3)
+
+
+def _progressive_foldable(seed=2, **options):
+    config = {"n_groups": 1, "n_blocks": 2, "n_feats": 8, "reduction": 4, "ca_window": 3, "rep": True,
+              "attention": "group", "upsampler": "progressive", "up_feats": 4, "fuse_upsampler": True, **options}
+    torch.manual_seed(0)
+    return trained_like(RCAN(**config), seed=seed)
+
+
+def test_folded_upsampler_equals_the_progressive_one_away_from_the_edges():
+    net = _progressive_foldable()
+    folded = net.fused()
+    assert folded.config["upsampler"] == "direct" and folded.config["up_kernel"] == 5
+    assert not folded.config["fuse_upsampler"] and not folded.config["rep"]
+    assert isinstance(folded.tail, torch.nn.Identity) and folded.upsample[0].kernel_size == (5, 5)
+    assert folded.receptive_radius() == net.receptive_radius()
+    # the progressive upsampler costs (8*16*9 + 4*16*9*4 + 4*9*16) MACs per LR pixel, the folded one 8*16*25
+    x = torch.randn(2, 1, 26, 30) * 300
+    with torch.inference_mode():
+        y, y_folded = net(x), folded(x)
+    assert y.abs().max() > 100
+    border = 4 * 2  # HR pixels: the upsampler's radius, 2 LR pixels, from each edge
+    torch.testing.assert_close(y_folded[..., border:-border, border:-border], y[..., border:-border, border:-border],
+                               rtol=1e-5, atol=2e-3)
+    # at the edges the zero padding between the progressive stages differs: not equal there
+    assert (y_folded - y).abs()[..., :border, :].max() > 1e-2
+    # folding leaves the training network as it was, and a folded network rebuilds from its config
+    assert net.config["fuse_upsampler"] and net.training is False
+    rebuilt = RCAN(**folded.config).eval()
+    rebuilt.load_state_dict(folded.state_dict())
+    with torch.inference_mode():
+        torch.testing.assert_close(rebuilt(x), y_folded, rtol=0, atol=0)
+
+
+def test_folded_upsampler_tiles_exactly():
+    from sunpy_sr.inference import network_runner
+    from sunpy_sr.inference.tiling import run_tiled
+    folded = _progressive_foldable(seed=3).fused()
+    data = (300 * np.random.default_rng(0).standard_normal((70, 90))).astype(np.float32)
+    run = network_runner(folded)
+    whole = run(data)
+    tiled = run_tiled(run, data, scale=4, pad=folded.receptive_radius(), tile=32)
+    np.testing.assert_allclose(tiled, whole, rtol=0, atol=2e-3)
+
+
+def test_fuse_upsampler_needs_a_progressive_upsampler():
+    with pytest.raises(ValueError, match="progressive"):
+        RCAN(n_groups=1, n_blocks=1, n_feats=4, reduction=2, upsampler="direct", fuse_upsampler=True)
+    with pytest.raises(ValueError, match="up_kernel"):
+        RCAN(n_groups=1, n_blocks=1, n_feats=4, reduction=2, upsampler="direct", up_kernel=4)

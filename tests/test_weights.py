@@ -121,6 +121,25 @@ def test_export_fuses_reparameterisable_blocks(tmp_path):
         torch.testing.assert_close(again.state_dict()[k], v, rtol=0, atol=0)
 
 
+def test_export_folds_a_foldable_progressive_upsampler(tmp_path):
+    from sunpy_sr.models import build_model
+    from sunpy_sr.models.registry import get_preset
+    config = {**get_preset("rcan-lite"), "upsampler": "progressive", "up_feats": 16, "fuse_upsampler": True}
+    model = trained_like(build_model(config), seed=0)
+    ck = {"model": model.state_dict(), "model_config": config, "iteration": 5}
+    out = export_weights(ck, tmp_path / "lite-progressive.pt", fp16=False)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["model_config"]["upsampler"] == "direct" and meta["model_config"]["up_kernel"] == 5
+    assert not any(k.startswith("tail.") for k in torch.load(out, weights_only=True))
+    loaded, _ = load_network(out)
+    # fused: 181,240 parameters of rcan-lite, with the upsampler's 3x3 kernel now 5x5 (32 * 16 * 16 more)
+    assert sum(p.numel() for p in loaded.parameters()) == 181_240 + 32 * 16 * (25 - 9)
+    x = torch.randn(1, 1, 30, 30) * 300
+    with torch.inference_mode():
+        expected, got = model(x), loaded(x)
+    torch.testing.assert_close(got[..., 8:-8, 8:-8], expected[..., 8:-8, 8:-8], rtol=1e-5, atol=2e-3)
+
+
 def _save(path, obj):
     torch.save(obj, path)
     return path

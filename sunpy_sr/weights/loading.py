@@ -213,8 +213,9 @@ def export_weights(checkpoint, out_path, *, fp16=True, **metadata):
     if not isinstance(checkpoint, dict):
         checkpoint = safe_torch_load(checkpoint, what="checkpoint")
     model_config, state = dict(checkpoint["model_config"]), checkpoint["model"]
-    if model_config.get("rep"):
-        # re-parameterisable training blocks are fused: the file holds the plain network
+    if model_config.get("rep") or model_config.get("fuse_upsampler"):
+        # re-parameterisable training blocks (and a foldable upsampler) are fused: the file
+        # holds the plain network
         from sunpy_sr.models.registry import build_model
         trained = build_model(model_config)
         trained.load_state_dict(state)
