@@ -28,20 +28,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _timing import matmul_gflops
 
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 FULLDISK = "data/hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
-
-
-def matmul_gflops(dtype, n=4096, reps=3):
-    import torch
-    a = torch.randn(n, n, dtype=dtype)
-    a @ a
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ a
-    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
 
 
 def conv_macs_per_lr_pixel(model):

@@ -20,6 +20,8 @@ import time
 import warnings
 from pathlib import Path
 
+from _timing import matmul_gflops
+
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 FULLDISK = "data/hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
@@ -35,15 +37,7 @@ def main():
     import torch
 
     import sunpy_sr
-    n = 4096
-    x = torch.randn(n, n)
-    x @ x
-    t = time.perf_counter()
-    for _ in range(3):
-        x @ x
-    print(f"fp32 matmul {n}^2: {3 * 2 * n ** 3 / (time.perf_counter() - t) / 1e9:.0f} GFLOP/s "
-          f"({torch.get_num_threads()} threads)")
-    del x
+    print(f"fp32 matmul 4096^2: {matmul_gflops():.0f} GFLOP/s ({torch.get_num_threads()} threads)")
     m = sunpy.map.Map(Path(a.shared) / FULLDISK)
     sunpy_sr.superresolve(m.data[2016:2080, 2016:2080], method=a.method)  # loads and caches the weights
     prof = cProfile.Profile()

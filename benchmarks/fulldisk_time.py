@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from _timing import matmul_gflops
+
 ROOT = Path(__file__).resolve().parents[1]
 FULLDISK = "data/hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
 
@@ -42,14 +44,7 @@ def main():
     if a.child:
         return _child(a.methods[0], path)
     import torch
-    n = 4096
-    x = torch.randn(n, n)
-    x @ x
-    t = time.perf_counter()
-    for _ in range(3):
-        x @ x
-    rate = 3 * 2 * n ** 3 / (time.perf_counter() - t) / 1e9
-    print(f"fp32 matmul {n}^2: {rate:.0f} GFLOP/s ({torch.get_num_threads()} threads)")
+    print(f"fp32 matmul 4096^2: {matmul_gflops():.0f} GFLOP/s ({torch.get_num_threads()} threads)")
     print("method\twall s\tpeak RSS GB")
     for method in a.methods:
         out = subprocess.run([sys.executable, __file__, method, "--child", "--shared", a.shared],

@@ -21,11 +21,11 @@ Prints a table; no assertions. Usage::
     python benchmarks/int8_rcan.py [--shared ../shared] [--size 256]
 """
 import argparse
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
 
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,16 +81,6 @@ class _Residual:
         return Residual().eval(), full
 
 
-def _best_of(f, x, n=3):
-    f(x)
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f(x)
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -138,15 +128,15 @@ def main():
             print(f"{name:34s} {np.sqrt(d2 / n):20.2f} {mx:8.1f} {np.sqrt(o2 / n):21.1f}")
 
         m = torch.randn(2048, 2048)
-        mm = 2 * 2048 ** 3 / _best_of(lambda _: m @ m, None) / 1e9
+        mm = 2 * 2048 ** 3 / best_of(lambda _: m @ m, None) / 1e9
         n = a.size + 2 * net.receptive_radius()
         data = sunpy.map.Map(shared / VAL_DISK).data
         c = data.shape[0] // 2
         x = t(np.nan_to_num(data[c - n // 2:c - n // 2 + n, c - n // 2:c - n // 2 + n]).astype(np.float32))
         xc = x.contiguous(memory_format=torch.channels_last)
         fp32 = full(residual.to(memory_format=torch.channels_last))
-        t32 = _best_of(fp32, xc)
-        t8 = _best_of(q, x)
+        t32 = best_of(fp32, xc)
+        t8 = best_of(q, x)
         print(f"\ntile {n}^2 LR: float32 channels_last {t32:.3f} s, int8 {t8:.3f} s "
               f"(x{t32 / t8:.2f}); float32 2048^2 matmul {mm:.0f} GFLOP/s in the same run")
 

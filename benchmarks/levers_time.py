@@ -31,6 +31,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
+from bench_inference import conv_macs_per_lr_pixel
 
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,16 +48,6 @@ VARIANTS = {
     "  with skip adds not in place": ("rcan-lite", {"_out_of_place": True}),
     "rcan-small (none of them)": ("rcan-small", {}),
 }
-
-
-def _best_of(f, x, n=3):
-    f(x)
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f(x)
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main():
@@ -74,7 +66,7 @@ def main():
     off = np.isnan(data)
     m = torch.randn(2048, 2048)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; float32 2048^2 matmul "
-          f"{2 * 2048 ** 3 / _best_of(lambda _: m @ m, None) / 1e9:.0f} GFLOP/s")
+          f"{2 * 2048 ** 3 / best_of(lambda _: m @ m, None) / 1e9:.0f} GFLOP/s")
     print(f"{'network':34s} {'params':>8s} {'MFLOP/px':>9s} {'radius':>7s} {'tiled px':>9s} "
           f"{'tile s':>7s} {'x lite':>7s} {'disk est s':>11s}")
     rows = {}
@@ -86,15 +78,6 @@ def main():
         net = build_model({**get_preset(preset), **override}).eval()
         if not unfused and hasattr(net, "fused"):
             net = net.fused()
-        flops = []
-
-        def hook(mod, inp, out):
-            flops.append(2.0 * out.numel() * mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels)
-        hs = [mm.register_forward_hook(hook) for mm in net.modules() if isinstance(mm, torch.nn.Conv2d)]
-        with torch.inference_mode():
-            net(torch.zeros(1, 1, 32, 32))
-        for h in hs:
-            h.remove()
         r = net.receptive_radius()
         planned = sum((pr.stop - pr.start) * (pc.stop - pc.start)
                       for _, _, pr, pc in tile_slices(data.shape, a.tile, r, off))
@@ -103,7 +86,7 @@ def main():
         x = torch.from_numpy(np.ascontiguousarray(np.nan_to_num(
             data[c - n // 2:c - n // 2 + n, c - n // 2:c - n // 2 + n]), dtype=np.float32))[None, None]
         rows[name] = dict(net=net.to(memory_format=torch.channels_last), x=x.contiguous(memory_format=torch.channels_last),
-                          params=sum(q.numel() for q in net.parameters()), mflop=sum(flops) / 32 ** 2 / 1e6,
+                          params=sum(q.numel() for q in net.parameters()), mflop=2 * conv_macs_per_lr_pixel(net) / 1e6,
                           r=r, planned=planned, n=n, times=[], out_of_place=out_of_place)
         if out_of_place:  # autograd on, nothing to record: the skip adds take their out-of-place branch
             net.requires_grad_(False)
