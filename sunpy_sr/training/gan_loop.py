@@ -36,12 +36,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from sunpy_sr.exceptions import SunpySRError
-from sunpy_sr.metrics import pearson_cc, psnr, rmse, spectral_error
+from sunpy_sr.metrics import magnetic_elements, pearson_cc, psnr, rmse, spectral_error
 from sunpy_sr.models.progan import bicubic
 from sunpy_sr.models.registry import build_model
 from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training.discriminator import ProgressiveDiscriminator
-from sunpy_sr.training.gan_losses import PerceptualLoss, lsgan_discriminator_loss, lsgan_generator_loss
+from sunpy_sr.training.gan_losses import GAN_LOSSES, PerceptualLoss
 from sunpy_sr.training.log import plot_log, write_log
 from sunpy_sr.training.losses import PIXEL_LOSSES
 from sunpy_sr.training.sampling import PatchSampler
@@ -60,6 +60,13 @@ class GanSettings:
     perceptual_weight: float = 1e-2     # weight of the perceptual term
     perceptual: str = "gradient-spectrum"  # "gradient-spectrum" (no file) or "vgg16" (needs vgg_weights)
     vgg_weights: str = ""               # a local VGG16 state_dict file (kind "vgg16"); nothing is downloaded
+    adversarial_weight_end: float = -1.0  # if >= 0: the adversarial weight ramps linearly from
+                                        # adversarial_weight (at adversarial_start) to this (at the
+                                        # last iteration), so one run sweeps the perception-distortion
+                                        # trade and its kept checkpoints sample it
+    gan_loss: str = "lsgan"             # "lsgan" (Rahman et al. 2020) or "relativistic-lsgan"
+    keep_checkpoints: bool = False      # also keep checkpoint-<iteration>.pt at every checkpoint
+    element_threshold: float = 50.0     # G: validation counts magnetic elements above this
     d_every: int = 1                    # discriminator updates every k generator steps
     d_lr: float = 1e-4
     discriminator: dict = field(default_factory=lambda: {"width": 16, "n_down": 2, "max_width": 64})
@@ -69,6 +76,13 @@ class GanSettings:
         if it < self.level1:
             return None
         return 1.0 if self.fade <= 0 else min(1.0, (it - self.level1 + 1) / self.fade)
+
+    def adversarial_weight_at(self, it, iterations):
+        """Weight of the adversarial term at iteration ``it`` of a run of ``iterations``."""
+        if self.adversarial_weight_end < 0 or iterations - 1 <= self.adversarial_start:
+            return self.adversarial_weight
+        t = min(1.0, max(0.0, (it - self.adversarial_start) / (iterations - 1 - self.adversarial_start)))
+        return self.adversarial_weight + t * (self.adversarial_weight_end - self.adversarial_weight)
 
     def phase(self, it):
         if it < self.level1:
@@ -83,10 +97,16 @@ def _pixel_scale(loss_name):
     return 1e-2 if loss_name == "l1" else 1e-4
 
 
-def validate_gan(model, pairs):
-    """Mean PSNR/CC/RMSE and spectral error (4x output) over validation pairs."""
+def validate_gan(model, pairs, element_threshold=50.0):
+    """
+    Mean PSNR/CC/RMSE and spectral error (4x output) over validation pairs, and the
+    magnetic-element statistics pooled over them (count ratio, median-area ratio at
+    ``element_threshold`` G).
+    """
     model.eval()
     scores = {"psnr": [], "cc": [], "rmse": [], "spectral_error": []}
+    n_t = n_o = 0
+    areas_t, areas_o = [], []
     with torch.inference_mode():
         for lr, hr in zip(pairs.lr, pairs.hr):
             sr = model(torch.from_numpy(lr)[None, None])[0, 0].numpy()
@@ -94,8 +114,16 @@ def validate_gan(model, pairs):
             scores["cc"].append(pearson_cc(hr, sr))
             scores["rmse"].append(rmse(hr, sr))
             scores["spectral_error"].append(spectral_error(hr, sr))
+            et, eo = magnetic_elements(hr, element_threshold), magnetic_elements(sr, element_threshold)
+            n_t, n_o = n_t + et.count, n_o + eo.count
+            areas_t.append(et.area)
+            areas_o.append(eo.area)
     model.train()
-    return {k: float(np.mean(v)) for k, v in scores.items()}
+    out = {k: float(np.mean(v)) for k, v in scores.items()}
+    a_t, a_o = np.concatenate(areas_t), np.concatenate(areas_o)
+    out["element_count_ratio"] = n_o / n_t if n_t else float("nan")
+    out["element_area_ratio"] = float(np.median(a_o) / np.median(a_t)) if a_t.size and a_o.size else float("nan")
+    return out
 
 
 def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progress=True, stop_after=None):
@@ -116,6 +144,9 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
     gs = GanSettings(**config.gan)
     if gs.d_every < 1:
         raise SunpySRError(f"d_every must be >= 1, got {gs.d_every}")
+    if gs.gan_loss not in GAN_LOSSES:
+        raise SunpySRError(f"gan_loss must be one of {sorted(GAN_LOSSES)}, got {gs.gan_loss!r}")
+    d_loss_fn, g_loss_fn = GAN_LOSSES[gs.gan_loss]
     out_dir = Path(out_dir)
     torch.manual_seed(config.seed)
     pixel_fn, pixel_unit = PIXEL_LOSSES[config.loss]
@@ -172,9 +203,13 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
             loss_g = gs.pixel_weight * pscale * terms["pixel"]
             if it >= gs.adversarial_start:
                 base4 = bicubic(lr_b, 4)
-                terms["adversarial"] = lsgan_generator_loss(disc(out4 - base4))
+                d_real_g = None
+                if gs.gan_loss != "lsgan":
+                    with torch.no_grad():
+                        d_real_g = disc(hr_b - base4)
+                terms["adversarial"] = g_loss_fn(disc(out4 - base4), d_real_g)
                 terms["perceptual"] = perceptual(out4, hr_b)
-                loss_g = loss_g + gs.adversarial_weight * terms["adversarial"] \
+                loss_g = loss_g + gs.adversarial_weight_at(it, config.iterations) * terms["adversarial"] \
                     + gs.perceptual_weight * terms["perceptual"]
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -184,7 +219,7 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
             with torch.no_grad():
                 fake = out4.detach() - base4
                 real = hr_b - base4
-            loss_d = lsgan_discriminator_loss(disc(real), disc(fake))
+            loss_d = d_loss_fn(disc(real), disc(fake))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -202,12 +237,14 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
                    "lr": sched_g.get_last_lr()[0], "seconds": time.perf_counter() - t0,
                    **{f"loss_{k}": v / n_sum for k, v in sums.items() if k != "pixel"}}
             if val_pairs is not None and len(val_pairs) and alpha is not None:
-                row.update({f"val_{k}": v for k, v in validate_gan(gen, val_pairs).items()})
+                row.update({f"val_{k}": v for k, v in validate_gan(gen, val_pairs, gs.element_threshold).items()})
             log.append(row)
             write_log(log, out_dir / "log.csv")
             sums, n_sum = {}, 0
         if done % config.checkpoint_every == 0:
             checkpoint(done)
+            if gs.keep_checkpoints:
+                shutil.copyfile(ckpt_path, out_dir / f"checkpoint-{done}.pt")
         if done == gs.adversarial_start:  # keep the pixel-pretrained generator for comparison
             checkpoint(done)
             shutil.copyfile(ckpt_path, out_dir / "checkpoint-pretrain.pt")

@@ -26,8 +26,8 @@ from torch import nn
 
 from sunpy_sr.weights import sha256
 
-__all__ = ["lsgan_discriminator_loss", "lsgan_generator_loss", "PerceptualLoss",
-           "PERCEPTUAL_KINDS"]
+__all__ = ["lsgan_discriminator_loss", "lsgan_generator_loss", "relativistic_lsgan_discriminator_loss",
+           "relativistic_lsgan_generator_loss", "PerceptualLoss", "PERCEPTUAL_KINDS", "GAN_LOSSES"]
 
 PERCEPTUAL_KINDS = ("gradient-spectrum", "vgg16")
 
@@ -77,6 +77,61 @@ def lsgan_generator_loss(d_fake):
         Scalar, dimensionless; 0 when the discriminator scores every patch as real.
     """
     return 0.5 * ((d_fake - 1.0) ** 2).mean()
+
+
+def relativistic_lsgan_discriminator_loss(d_real, d_fake):
+    r"""
+    Relativistic average least-squares loss of the discriminator (Jolicoeur-Martineau 2019).
+
+    .. math::
+
+        L_D = \tfrac12\,\mathbb{E}_{y}\big[(D(y) - \bar D(G(x)) - 1)^2\big]
+              + \tfrac12\,\mathbb{E}_{x}\big[(D(G(x)) - \bar D(y) + 1)^2\big]
+
+    where the bars are batch means: the discriminator judges whether a real residual is
+    more realistic than the average generated one, not whether it is real in itself.
+
+    Parameters
+    ----------
+    d_real, d_fake : `torch.Tensor`
+        Discriminator scores (no sigmoid) of real and (detached) generated residuals.
+
+    Returns
+    -------
+    `torch.Tensor`
+        Scalar, dimensionless.
+    """
+    return 0.5 * ((d_real - d_fake.mean() - 1.0) ** 2).mean() + 0.5 * ((d_fake - d_real.mean() + 1.0) ** 2).mean()
+
+
+def relativistic_lsgan_generator_loss(d_fake, d_real):
+    r"""
+    Relativistic average least-squares loss of the generator (the discriminator's, roles swapped).
+
+    Unlike the plain LSGAN generator loss it has gradients from the real scores too (through
+    their mean, detached here: the discriminator is not updated by the generator's step).
+
+    Parameters
+    ----------
+    d_fake : `torch.Tensor`
+        Scores of generated residuals (gradients flow to the generator).
+    d_real : `torch.Tensor`
+        Scores of real residuals.
+
+    Returns
+    -------
+    `torch.Tensor`
+        Scalar, dimensionless.
+    """
+    d_real = d_real.detach()
+    return 0.5 * ((d_fake - d_real.mean() - 1.0) ** 2).mean() + 0.5 * ((d_real - d_fake.mean() + 1.0) ** 2).mean()
+
+
+#: GAN loss name -> (discriminator loss(d_real, d_fake), generator loss(d_fake, d_real))
+GAN_LOSSES = {
+    "lsgan": (lsgan_discriminator_loss, lambda d_fake, d_real: lsgan_generator_loss(d_fake)),
+    "relativistic-lsgan": (relativistic_lsgan_discriminator_loss, relativistic_lsgan_generator_loss),
+}
 
 
 class PerceptualLoss(nn.Module):
