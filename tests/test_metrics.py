@@ -391,3 +391,56 @@ def test_error_budget_of_bicubic_on_held_out_active_region(sharp_377):
     assert mid > 0.5 and mid > quiet and strong < 0.2
     assert budget["pixel_fraction"][1] < 0.2
     assert budget["rmse"][2] > budget["rmse"][0]
+
+
+def _flood_fill_elements(b, threshold):
+    """An independent count of 4-connected one-polarity regions above ``threshold`` (G)."""
+    seen = np.zeros(b.shape, bool)
+    areas = []
+    for sign in (1, -1):
+        mask = np.isfinite(b) & (sign * np.nan_to_num(b) > threshold)
+        seen[:] = False
+        for start in zip(*np.nonzero(mask)):
+            if seen[start]:
+                continue
+            stack, n = [start], 0
+            seen[start] = True
+            while stack:
+                i, j = stack.pop()
+                n += 1
+                for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                    y, x = i + di, j + dj
+                    if 0 <= y < b.shape[0] and 0 <= x < b.shape[1] and mask[y, x] and not seen[y, x]:
+                        seen[y, x] = True
+                        stack.append((y, x))
+            areas.append(n)
+    return sorted(areas)
+
+
+@pytest.mark.parametrize("threshold", [50, 200])
+def test_magnetic_elements_match_an_independent_count_on_a_real_cutout(threshold):
+    import astropy.units as u
+    from sunpy_sr.data import sample
+    from sunpy_sr.metrics import magnetic_elements
+    m = sample.hmi_active_region()
+    b = m.data.astype(np.float64)
+    e = magnetic_elements(m.quantity, threshold * u.G)
+    assert sorted(e.area.tolist()) == _flood_fill_elements(b, threshold)
+    assert e.count > 40
+    # polarities and fluxes are consistent with the areas
+    assert np.all(np.sign(e.flux) == e.polarity) and np.all(np.abs(e.flux) > threshold * e.area)
+
+
+def test_magnetic_elements_units_and_bad_thresholds():
+    import astropy.units as u
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.metrics import element_statistics, magnetic_elements
+    b = np.array([[0.006, 0.0], [0.0, -0.006]]) * u.T  # 60 G and -60 G
+    assert magnetic_elements(b, 50 * u.G).count == 2
+    assert magnetic_elements(b, 0.007 * u.T).count == 0
+    for bad in (-5 * u.G, 0, 3 * u.m, "50 G", float("nan")):
+        with pytest.raises(SunpySRError):
+            magnetic_elements(b, bad)
+    with pytest.raises(SunpySRError, match="shapes differ"):
+        element_statistics(np.zeros((3, 3)), np.zeros((3, 4)))
+    assert np.isnan(element_statistics(np.zeros((3, 3)), np.zeros((3, 3)))["count_ratio"])

@@ -32,7 +32,8 @@ CATALOGUE = {
     "rcan": CatalogueEntry("rcan-lite"),
     "rcan-small": CatalogueEntry("rcan-small"),
     "rcan-fast": CatalogueEntry("rcan-tiny"),
-    "progan": CatalogueEntry("progan-small"),
+    "progan": CatalogueEntry("progan-gan"),
+    "progan-small-l1gan": CatalogueEntry("progan-small"),
 }
 #: method name -> bundled weight file stem (kept for the command line and provenance keys)
 BUNDLED = {name: entry.stem for name, entry in CATALOGUE.items()}

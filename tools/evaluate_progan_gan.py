@@ -1,0 +1,92 @@
+"""
+Evaluate the kept checkpoints of the progan-gan run (training/progan-gan.json) by its selection rule.
+
+When to run: after that run (or a resumed one) has written its ``checkpoint-<iteration>.pt``
+files. Usage (repository root, ``../shared/data`` beside it)::
+
+    python tools/evaluate_progan_gan.py RUN_DIR [--out training/progan-gan-results.json]
+
+For every kept checkpoint, and for bicubic, the bundled ``rcan`` and the bundled ``progan``
+beside them, prints PSNR (mean over crops), spectral error, and the magnetic-element
+statistics pooled over the crops (`sunpy_sr.metrics.magnetic_elements`): the 2016 disk
+centre (9 crops of 512 px within 500 arcsec, 50 G) and HARP 1446 (five 2012 snapshots,
+crops of 128 px, 200 G) are the validation sets the rule chooses by; SHARP 377 (crops of
+256 px, stride 128, 200 G) is the test, evaluated for the chosen checkpoint and the
+baselines only.
+"""
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+
+from sunpy_sr.core.pairs import PairRecipe, make_pairs
+from sunpy_sr.models.progan import bicubic
+from sunpy_sr.training.gan_loop import validate_gan
+from sunpy_sr.weights import load_network, weights_path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+class _Bicubic(torch.nn.Module):
+    def forward(self, x):
+        return bicubic(x, 4)
+
+
+def _score(model, pairs, threshold):
+    s = validate_gan(model, pairs, threshold)
+    return {k: round(float(v), 4) for k, v in s.items()}
+
+
+def _distance(s):
+    return abs(math.log(s["element_count_ratio"])) + abs(math.log(s["element_area_ratio"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--out", type=Path, default=ROOT / "training" / "progan-gan-results.json")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    cache = a.run_dir / "eval-cache"
+    sets = {
+        "validation_2016_disk_centre": (make_pairs(
+            [DATA / "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"],
+            PairRecipe(size=512, stride=512, max_distance=500.0), cache, progress=False), 50.0),
+        "validation_harp_1446": (make_pairs(sorted((DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*")),
+                                            PairRecipe(size=128, stride=128), cache, progress=False), 200.0),
+    }
+    test = (make_pairs([DATA / "hmi/sharp/hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits"],
+                       PairRecipe(size=256, stride=128), cache, progress=False), 200.0)
+    baselines = {"bicubic": _Bicubic(), "rcan": load_network(weights_path("rcan"))[0],
+                 "progan (bundled)": load_network(weights_path("progan"))[0]}
+    results = {"baselines": {}, "checkpoints": {}}
+    for name, model in baselines.items():
+        results["baselines"][name] = {k: _score(model.eval(), p, t) for k, (p, t) in (*sets.items(), ("test_sharp_377", test))}
+        print(name, json.dumps(results["baselines"][name]))
+    bic = results["baselines"]["bicubic"]
+    ckpts = sorted(a.run_dir.glob("checkpoint-*.pt"), key=lambda p: int(p.stem.split("-")[1]))
+    for path in ckpts:
+        model = load_network(path)[0].eval()
+        results["checkpoints"][path.name] = {k: _score(model, p, t) for k, (p, t) in sets.items()}
+        print(path.name, json.dumps(results["checkpoints"][path.name]))
+    eligible = {n: r for n, r in results["checkpoints"].items()
+                if all(r[k]["psnr"] >= bic[k]["psnr"] + 0.5 for k in sets)}
+    ranked = sorted(eligible, key=lambda n: (sum(_distance(eligible[n][k]) for k in sets),
+                                             -eligible[n]["validation_2016_disk_centre"]["psnr"]))
+    best = min(eligible, key=lambda n: sum(_distance(eligible[n][k]) for k in sets))
+    d_best = sum(_distance(eligible[best][k]) for k in sets)
+    ties = [n for n in ranked if sum(_distance(eligible[n][k]) for k in sets) <= d_best + 0.02]
+    chosen = max(ties, key=lambda n: eligible[n]["validation_2016_disk_centre"]["psnr"])
+    model = load_network(a.run_dir / chosen)[0].eval()
+    results["chosen"] = chosen
+    results["chosen_test_sharp_377"] = _score(model, *test)
+    results["rule"] = json.loads((ROOT / "training" / "progan-gan.json").read_text())["selection_rule"]
+    print("chosen", chosen, "test", json.dumps(results["chosen_test_sharp_377"]))
+    a.out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
