@@ -34,12 +34,12 @@ def register_network(method, *, description, min_size=8):
 
 register_network("rcan", description="residual channel attention network (Zhang et al. 2018; Rahman et al. "
                                       f"2020) trained on real HMI; bundled weights: {CATALOGUE['rcan'].stem}")
-register_network("rcan-small", description="the default rcan network until this version (preset rcan-small, "
-                                            "347,053 parameters): about 3x slower than rcan; kept so that earlier "
-                                            "results can be reproduced")
+register_network("rcan-small", description="the default rcan network until this version (preset "
+                                            "rcan-small, 347,053 parameters): about 3x slower than rcan; "
+                                            "kept so that earlier results can be reproduced")
 register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
                                           "about 20x faster than rcan, between linear and rcan in quality")
-register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; Rahman et al. 2020): "
-                                       "bicubic + predicted residual, trained with pixel, least-squares adversarial "
-                                       "and gradient-spectrum losses on real HMI; bundled weights: "
-                                       f"{CATALOGUE['progan'].stem}")
+register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; "
+                                       "Rahman et al. 2020): bicubic + predicted residual, trained with "
+                                       "pixel, least-squares adversarial and gradient-spectrum losses on "
+                                       f"real HMI; bundled weights: {CATALOGUE['progan'].stem}")
