@@ -36,8 +36,8 @@ def main():
     a = p.parse_args()
 
     from sunpy_sr import superresolve
-    from sunpy_sr.metrics import psnr
     from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    from sunpy_sr.metrics import psnr
 
     runs = [(m, {"method": m}) for m in a.methods.split(",")]
     runs += [(Path(w).name, {"method": "rcan", "weights": w}) for w in a.weights]

@@ -80,7 +80,8 @@ def planned_pixels(shape, tile, pad, skip=None):
     from sunpy_sr.inference.tiling import tile_slices
     if tile is None or tile >= max(shape):
         return shape[0] * shape[1]  # one piece: every pixel is computed
-    return sum((pr.stop - pr.start) * (pc.stop - pc.start) for _, _, pr, pc in tile_slices(shape, tile, pad, skip))
+    return sum((pr.stop - pr.start) * (pc.stop - pc.start)
+               for _, _, pr, pc in tile_slices(shape, tile, pad, skip))
 
 
 def main():
@@ -152,14 +153,17 @@ def main():
             r = net.receptive_radius()
             planned = planned_pixels(disk_nan.shape, a.tile, r, disk_nan)
             print(f"  {name:12s} {sum(p.numel() for p in net.parameters()):>10d} params  "
-                  f"{256 * 256 * 16 / dt / 1e6:6.3f} Mpx/s  full disk ~{planned / (256 * 256) * dt / 60:7.1f} min"
-                  f" (radius {r}, {planned / 1e6:.1f} M LR px planned for {(~disk_nan).sum() / 1e6:.1f} M on disk)")
+                  f"{256 * 256 * 16 / dt / 1e6:6.3f} Mpx/s  "
+                  f"full disk ~{planned / (256 * 256) * dt / 60:7.1f} min"
+                  f" (radius {r}, {planned / 1e6:.1f} M LR px planned for "
+                  f"{(~disk_nan).sum() / 1e6:.1f} M on disk)")
 
     if not a.skip_fulldisk:
         print(f"\nreal full disk {path.name} (4096^2 -> 16384^2), tile {a.tile}:")
         times = {}
         for method in sunpy_sr.available_methods():
-            res = subprocess.run([sys.executable, __file__, "--child", method, str(path), "--tile", str(a.tile)],
+            res = subprocess.run([sys.executable, __file__, "--child", method, str(path),
+                                  "--tile", str(a.tile)],
                                  capture_output=True, text=True, check=True)
             r = json.loads(res.stdout.strip().splitlines()[-1])
             times[method] = r["seconds"]

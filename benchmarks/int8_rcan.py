@@ -76,7 +76,8 @@ class _Residual:
             # the field scaling and the global skip (nearest-neighbour upsampling) stay float32
             def run(x):
                 z = x / net.field_scale
-                return (residual(z) + F.interpolate(z, scale_factor=net.scale, mode="nearest")) * net.field_scale
+                up = F.interpolate(z, scale_factor=net.scale, mode="nearest")
+                return (residual(z) + up) * net.field_scale
             return run
         return Residual().eval(), full
 
@@ -114,7 +115,8 @@ def main():
         q = full(convert_fx(prepared))
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, engine "
               f"{torch.backends.quantized.engine}; network {meta.get('name', 'rcan')}")
-        print(f"\n{'held-out input':34s} {'RMS |int8 - fp32| G':>20s} {'max G':>8s} {'RMS of fp32 output G':>21s}")
+        print(f"\n{'held-out input':34s} {'RMS |int8 - fp32| G':>20s} {'max G':>8s} "
+              f"{'RMS of fp32 output G':>21s}")
         for name, xs in val.items():
             d2, n, mx, o2 = 0.0, 0, 0.0, 0.0
             for x in xs:

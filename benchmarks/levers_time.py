@@ -7,8 +7,9 @@ one channel attention per residual group instead of per block, and a direct 4x u
 Each row below is ``rcan-lite`` with one lever undone, so its time against rcan-lite's is
 that lever's saving. One more lever is in the code, not the architecture: in inference the
 skip connections add into the new tensor in place (``_add_skip``); its row runs the same
-network with autograd enabled (nothing to record), which takes the out-of-place branch. Speed does not depend on the weights: random ones are used (the
-quality of each lever is measured by training, ``training/ablation/``).
+network with autograd enabled (nothing to record), which takes the out-of-place branch.
+Speed does not depend on the weights: random ones are used (the quality of each lever is
+measured by training, ``training/ablation/``).
 
 Columns, per network in inference form (re-parameterised blocks fused):
 
@@ -85,8 +86,10 @@ def main():
         c = data.shape[0] // 2
         x = torch.from_numpy(np.ascontiguousarray(np.nan_to_num(
             data[c - n // 2:c - n // 2 + n, c - n // 2:c - n // 2 + n]), dtype=np.float32))[None, None]
-        rows[name] = dict(net=net.to(memory_format=torch.channels_last), x=x.contiguous(memory_format=torch.channels_last),
-                          params=sum(q.numel() for q in net.parameters()), mflop=2 * conv_macs_per_lr_pixel(net) / 1e6,
+        rows[name] = dict(net=net.to(memory_format=torch.channels_last),
+                          x=x.contiguous(memory_format=torch.channels_last),
+                          params=sum(q.numel() for q in net.parameters()),
+                          mflop=2 * conv_macs_per_lr_pixel(net) / 1e6,
                           r=r, planned=planned, n=n, times=[], out_of_place=out_of_place)
         if out_of_place:  # autograd on, nothing to record: the skip adds take their out-of-place branch
             net.requires_grad_(False)

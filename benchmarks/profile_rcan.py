@@ -88,11 +88,12 @@ def main():
     total = sum(e.self_cpu_time_total for e in events)
     print(f"\n{'operator':32s} {'self CPU ms':>12s} {'share':>7s} {'calls':>6s}")
     for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:12]:
-        print(f"{e.key[:32]:32s} {e.self_cpu_time_total / 1e3:12.1f} {100 * e.self_cpu_time_total / total:6.1f}% "
-              f"{e.count:6d}")
+        print(f"{e.key[:32]:32s} {e.self_cpu_time_total / 1e3:12.1f} "
+              f"{100 * e.self_cpu_time_total / total:6.1f}% {e.count:6d}")
     conv_us = sum(e.self_cpu_time_total for e in events if "conv" in e.key or "mkldnn" in e.key)
     print(f"\nconvolutions: {100 * conv_us / total:.0f}% of the time; FLOPs by kind: "
-          + ", ".join(f"{k} {v / 1e9:.2f} GFLOP ({100 * v / sum(flops.values()):.0f}%)" for k, v in flops.items()))
+          + ", ".join(f"{k} {v / 1e9:.2f} GFLOP ({100 * v / sum(flops.values()):.0f}%)"
+                      for k, v in flops.items()))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from sunpy.coordinates import frames
 from sunpy.util import MetaDict
 
 import sunpy_sr
+from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.degradation import degrade
 from sunpy_sr.core.header import STALE_KEYS, add_provenance, rescale_meta
-from sunpy_sr.api.pipeline import superresolve
 
 # A handful of pixels (x, y), 0-based, used to compare two WCSs; scaled to each map's shape.
 _FRACTIONS = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5), (0.13, 0.71), (0.9, 0.37)]

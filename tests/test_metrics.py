@@ -7,9 +7,9 @@ from astropy.coordinates import SkyCoord
 from sunpy.coordinates import frames
 
 from sunpy_sr import metrics
+from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.degradation import degrade, degrade_array
 from sunpy_sr.core.pairs import PairSet
-from sunpy_sr.api.pipeline import superresolve
 
 # Two 128x128 crops of the real 2016-07-07 full-disk map (level-1 pixel indices):
 # an active region (about 870 pixels above 200 G) and a quiet-Sun patch near disk centre.

@@ -10,11 +10,9 @@ import torch.nn.functional as F
 from sunpy_sr.exceptions import WeightsError
 from sunpy_sr.models import PRESETS, ProGenerator, build_model, get_preset
 from sunpy_sr.models.progan import bicubic
-from sunpy_sr.models.vgg import (VGG16_CONV_INDICES, VGG16Features, load_vgg16_weights,
-                                 vgg16_state_shapes)
+from sunpy_sr.models.vgg import VGG16_CONV_INDICES, VGG16Features, load_vgg16_weights, vgg16_state_shapes
 from sunpy_sr.training.discriminator import ProgressiveDiscriminator
-from sunpy_sr.training.gan_losses import (PerceptualLoss, lsgan_discriminator_loss,
-                                          lsgan_generator_loss)
+from sunpy_sr.training.gan_losses import PerceptualLoss, lsgan_discriminator_loss, lsgan_generator_loss
 
 #: Parameter counts per preset (a change of architecture must change these on purpose).
 #: progan-paper is ProSR's size for 4x (Wang et al. 2018: 13.4 M).
@@ -225,7 +223,8 @@ def test_vgg16_layout():
     assert all(c.kernel_size == (3, 3) for c in convs)
     assert [i for i, m in enumerate(vgg.features) if isinstance(m, torch.nn.MaxPool2d)] == [4, 9, 16, 23, 30]
     state = vgg.state_dict()
-    assert sorted(state) == sorted(f"features.{i}.{p}" for i in VGG16_CONV_INDICES for p in ("weight", "bias"))
+    assert sorted(state) == sorted(f"features.{i}.{p}"
+                                   for i in VGG16_CONV_INDICES for p in ("weight", "bias"))
     assert {k: tuple(v.shape) for k, v in state.items()} == vgg16_state_shapes()
     assert sum(v.numel() for v in state.values()) == 14_714_688   # torchvision vgg16().features
 

@@ -7,7 +7,6 @@ below the gains measured with ``sunpy-sr evaluate`` (docs/results.rst) so that
 they test the weights, not float noise.
 """
 import numpy as np
-import pytest
 
 import sunpy_sr
 from sunpy_sr.core.degradation import degrade_array
@@ -26,7 +25,8 @@ LINEAR_GAIN_SHARP = 0.5   # measured +0.72 dB over linear
 def _scores(hr):
     hr = np.clip(hr.astype(np.float32), -2000, 2000)
     lr = degrade_array(hr)
-    return {m: psnr(hr, sunpy_sr.superresolve(lr, method=m)) for m in ("bicubic", "linear", "rcan-fast", "rcan")}
+    return {m: psnr(hr, sunpy_sr.superresolve(lr, method=m))
+            for m in ("bicubic", "linear", "rcan-fast", "rcan")}
 
 
 def test_rcan_beats_bicubic_and_linear_on_the_held_out_sample(sample_map):

@@ -32,7 +32,8 @@ def test_run_file_pins_its_files(path, shared_data):
 
 
 def test_runs_on_the_enlarged_data_hold_out_their_validation_region(shared_data):
-    """rcan-lite, its ablations and progan-small train on the 2012 cutouts, except HARP 1446 (their validation)."""
+    """rcan-lite, its ablations and progan-small train on the 2012 cutouts, except HARP 1446
+    (their validation)."""
     names = ["rcan-lite.json", "rcan-lite-stage2.json", "rcan-lite-stage3.json", "rcan-lite-stage4.json",
              "rcan-lite-progressive.json", "progan-small.json"] + \
         [f"ablation/{p.name}" for p in (ROOT / "training/ablation").glob("rcan-lite-*.json")]
@@ -52,7 +53,8 @@ def test_pinned_file_that_is_missing_is_a_clear_error(tmp_path):
 
 
 def test_ablations_change_one_lever_of_stage_one_at_equal_budget():
-    """Each ablation run is stage 1 of rcan-lite with one architectural lever undone, cut to 2000 iterations."""
+    """Each ablation run is stage 1 of rcan-lite with one architectural lever undone, cut to 2000
+    iterations."""
     base = json.loads((ROOT / "training/rcan-lite.json").read_text())
     levers = {"no-rep": {"rep": False}, "block-attention": {"attention": "block"},
               "progressive-upsampler": {"upsampler": "progressive", "up_feats": 16}, "baseline": {}}

@@ -10,8 +10,8 @@ import pytest
 import sunpy.map
 
 import sunpy_sr
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 from sunpy_sr.api.pipeline import superresolve
+from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 
 MDI_FULLDISK = ("mdi", "mdi.fd_M_96m_lev182.20101015_000000_TAI.data.fits")
 HMI_CONTINUUM = ("other", "resampled_hmi.fits")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import sunpy_sr
-from sunpy_sr.methods import available_methods
 from sunpy_sr.inference.tiling import run_tiled, tile_slices
+from sunpy_sr.methods import available_methods
 
 
 def test_tile_slices_cover_once():
@@ -22,7 +22,7 @@ def test_tile_plan_follows_the_disk():
     skip = (yy - 150.3) ** 2 + (xx - 171.8) ** 2 > 130 ** 2
     seen = np.zeros(skip.shape, int)
     plan = list(tile_slices(skip.shape, 64, 7, skip))
-    for rs, cs, prs, pcs in plan:
+    for rs, cs, prs, _pcs in plan:
         seen[rs, cs] += 1
         assert rs.stop - rs.start <= 64 and cs.stop - cs.start <= 64
         assert not skip[rs, cs].all()

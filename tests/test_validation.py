@@ -11,9 +11,9 @@ import pytest
 import sunpy.map
 from sunpy.util.exceptions import SunpyMetadataWarning
 
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.validation import as_float_array, validate_input
+from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 
 
 def header(shape=(16, 16), **changes):

@@ -41,7 +41,8 @@ def main():
     a = ap.parse_args()
     with open(ROOT / "training/rcan-lite-log.csv") as f:
         stage1 = [r for r in csv.DictReader(f) if r["stage"].startswith("1 ")]
-    curves = {"rcan-lite (stage 1)": {k: v for k, v in _curve(stage1, "stage_iteration").items() if k <= 2000}}
+    curves = {"rcan-lite (stage 1)": {k: v for k, v in _curve(stage1, "stage_iteration").items()
+                                      if k <= 2000}}
     for name, label in LEVERS.items():
         with open(a.runs_dir / f"ablation-{name}" / "log.csv") as f:
             curves[label] = _curve(list(csv.DictReader(f)), "iteration")
@@ -52,10 +53,11 @@ def main():
     print(f"{'difference at 2000 iterations to rcan-lite':48s}")
     for label, c in list(curves.items())[1:]:
         print(f"  {label:46s} {c[2000] - base[2000]:+.3f} dB")
-    results = {"validation_psnr_2016_disk": {k: {str(i): round(v, 5) for i, v in c.items()} for k, c in curves.items()},
-               "how": "tools/ablation_table.py: the 2016-disk validation PSNR logged during training (9 crops of "
-                      "512 px within 500 arcsec), every 500 iterations, of the runs of training/ablation/ and of "
-                      "stage 1 of training/rcan-lite.json"}
+    results = {"validation_psnr_2016_disk": {k: {str(i): round(v, 5) for i, v in c.items()}
+                                             for k, c in curves.items()},
+               "how": "tools/ablation_table.py: the 2016-disk validation PSNR logged during training "
+                      "(9 crops of 512 px within 500 arcsec), every 500 iterations, of the runs of "
+                      "training/ablation/ and of stage 1 of training/rcan-lite.json"}
     a.out.write_text(json.dumps(results, indent=1) + "\n")
     print("wrote", a.out)
     if a.plot:
@@ -65,7 +67,8 @@ def main():
         fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
         for label, c in curves.items():
             its = sorted(c)
-            ax.plot(its, [c[i] for i in its], marker="o", label=label, lw=2.5 if label.startswith("rcan-lite") else 1.5)
+            ax.plot(its, [c[i] for i in its], marker="o", label=label,
+                    lw=2.5 if label.startswith("rcan-lite") else 1.5)
         ax.set_xlabel("training iteration (stage-1 recipe: L1, batch 8, lr 5e-4)")
         ax.set_ylabel("2016-disk validation PSNR [dB]")
         ax.set_title("rcan-lite with one lever undone, equal training budget")

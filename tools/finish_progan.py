@@ -16,12 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from sunpy_sr.core.pairs import PairRecipe, make_pairs
 from sunpy_sr.evaluation import evaluate
-from sunpy_sr.weights import export_weights
 from sunpy_sr.training import load_checkpoint
+from sunpy_sr.weights import export_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -50,7 +48,8 @@ def main():
     cache = a.run_dir / "eval-cache"
     disk = _pairs(["hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"],
                   PairRecipe(size=512, stride=512, max_distance=500.0), cache)
-    h1446 = _pairs(sorted(str(p.relative_to(DATA)) for p in (DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*")),
+    h1446 = _pairs(sorted(str(p.relative_to(DATA))
+                          for p in (DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*")),
                    PairRecipe(size=128, stride=128), cache)
     s377 = _pairs(["hmi/sharp/hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits"],
                   PairRecipe(size=256, stride=128), cache)
@@ -69,24 +68,28 @@ def main():
     metrics = {"validation_2016_disk_centre": _table(disk, methods, w),
                "validation_harp_1446": _table(h1446, methods, w),
                "held_out_test_sharp_377": _table(s377, methods, w),
-               "how": ("tools/finish_progan.py (sunpy_sr.evaluation.evaluate): 2016-07-07 disk, 9 crops of 512 px "
-                       "within |x|,|y| <= 500 arcsec; HARP 1446, five 2012 snapshots, crops of 128 px; SHARP 377, "
-                       "crops of 256 px, stride 128. Validation: 2016 disk and HARP 1446; test: SHARP 377."),
+               "how": ("tools/finish_progan.py (sunpy_sr.evaluation.evaluate): 2016-07-07 disk, "
+                       "9 crops of 512 px within |x|,|y| <= 500 arcsec; HARP 1446, five 2012 snapshots, "
+                       "crops of 128 px; SHARP 377, crops of 256 px, stride 128. Validation: 2016 disk "
+                       "and HARP 1446; test: SHARP 377."),
                "selection": {"rule": "training/progan-small-stage2.json selection_rule", "chosen": chosen,
                              "final_psnr_2016": final, "pretrained_psnr_2016": pre}}
     print(json.dumps(metrics, indent=1), flush=True)
     if a.export:
         ck = load_checkpoint(a.run_dir / chosen)
         stage2 = json.loads((ROOT / "training/progan-small-stage2.json").read_text())
+        gan_weights = {k: ck["config"]["gan"][k] for k in (
+            "pixel_weight", "adversarial_weight", "perceptual_weight", "perceptual")}
         out = export_weights(ck, ROOT / "sunpy_sr/weights/progan-small.pt", metrics=metrics,
-                             losses={"pixel": ck["config"]["loss"], **{k: ck["config"]["gan"][k] for k in (
-                                 "pixel_weight", "adversarial_weight", "perceptual_weight", "perceptual")},
-                                 "adversarial": "least squares (Rahman et al. 2020 Eqs. 3-4), residual discriminator",
-                                 "perceptual_config": ck.get("perceptual_loss")},
-                             feature_network=("none: gradient-spectrum perceptual loss (no VGG16 ImageNet weights "
-                                              "can be downloaded here)"),
-                             training_data={"train": stage2["train_files"], "validation": stage2["val_files"] +
-                                            ["hmi/sharp-2012/*.1446.* (five snapshots)"],
+                             losses={"pixel": ck["config"]["loss"], **gan_weights,
+                                     "adversarial": "least squares (Rahman et al. 2020 Eqs. 3-4), "
+                                                    "residual discriminator",
+                                     "perceptual_config": ck.get("perceptual_loss")},
+                             feature_network=("none: gradient-spectrum perceptual loss (no VGG16 "
+                                              "ImageNet weights can be downloaded here)"),
+                             training_data={"train": stage2["train_files"],
+                                            "validation": stage2["val_files"]
+                                            + ["hmi/sharp-2012/*.1446.* (five snapshots)"],
                                             "held_out_test": "hmi.sharp_cea_720s.377.20110215_020000_TAI"},
                              total_iterations=1250 + int(ck["iteration"]),
                              run_files=["training/progan-small.json (stage 1, 1250 iterations, MSE)",

@@ -27,7 +27,6 @@ import tempfile
 from pathlib import Path
 
 import torch
-
 from finish_progan import COLS, DATA, ROOT, _pairs  # the same data folder, columns and pair cache
 
 from sunpy_sr.core.pairs import PairRecipe
@@ -58,11 +57,12 @@ def main():
     ap.add_argument("--run-files", nargs="+", help="the run files of the candidates' lineage, stage 1 first "
                                                     "(default: training/rcan-lite.json, -stage2.json, ...)")
     ap.add_argument("--fold-upsampler", action="store_true",
-                    help="the candidates' progressive upsampler is folded (fuse_upsampler=True) for evaluation "
-                         "and export")
+                    help="the candidates' progressive upsampler is folded (fuse_upsampler=True) for "
+                         "evaluation and export")
     ap.add_argument("--stem", default="rcan-lite", help="the exported weight file's stem in sunpy_sr/weights")
-    ap.add_argument("--metrics", type=Path, help="reuse the metrics printed by an earlier run of this script on "
-                                                  "the same candidates (a JSON file) instead of evaluating again")
+    ap.add_argument("--metrics", type=Path,
+                    help="reuse the metrics printed by an earlier run of this script on the same "
+                         "candidates (a JSON file) instead of evaluating again")
     a = ap.parse_args()
     paths = {label: Path(path) for label, path in (c.split("=", 1) for c in a.candidates)}
     stage_of = {label: int(label[5:].split("-")[0]) for label in paths}
@@ -133,8 +133,9 @@ def _export(a, metrics, paths, stage_of, runs, last_run):
     n_stage = stage_of[chosen]
     before = sum(json.loads((ROOT / r).read_text())["config"]["iterations"] for r in runs[:n_stage - 1])
     out = export_weights(ck, ROOT / f"sunpy_sr/weights/{a.stem}.pt", metrics=metrics,
-                         training_data={"train": last_run["train_files"], "validation": last_run["val_files"] +
-                                        ["hmi/sharp-2012/*.1446.* (five snapshots)"],
+                         training_data={"train": last_run["train_files"],
+                                        "validation": last_run["val_files"]
+                                        + ["hmi/sharp-2012/*.1446.* (five snapshots)"],
                                         "held_out_test": "hmi.sharp_cea_720s.377.20110215_020000_TAI"},
                          total_iterations=int(ck["iteration"]) + before, chosen_stage=chosen,
                          run_files=runs[:n_stage])

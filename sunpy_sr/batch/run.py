@@ -133,8 +133,7 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     """
     from astropy.table import Table
 
-    from sunpy_sr.batch.files import (input_shape, output_path, remove_partials, validate_output,
-                                      OutputError)
+    from sunpy_sr.batch.files import OutputError, input_shape, output_path, remove_partials, validate_output
     from sunpy_sr.methods import get_method
     from sunpy_sr.version import version
     t_start = time.perf_counter()

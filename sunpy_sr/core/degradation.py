@@ -26,11 +26,11 @@ import scipy.ndimage
 import sunpy.map
 from ndcube import NDCube
 
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 from sunpy_sr.core.grid import block_mean, block_view
 from sunpy_sr.core.header import add_provenance, celestial_array_axes, fits_wcs, rescale_meta, rescaled_cube
 from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
 from sunpy_sr.core.validation import validate_input
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "DEGRADE_METHODS"]
 

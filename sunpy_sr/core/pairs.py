@@ -26,9 +26,9 @@ from astropy.time import Time
 from tqdm.auto import tqdm
 
 from sunpy_sr.core.degradation import degrade_array
-from sunpy_sr.exceptions import SunpySRUserWarning
 from sunpy_sr.core.header import is_cea
 from sunpy_sr.core.units import to_gauss
+from sunpy_sr.exceptions import SunpySRUserWarning
 
 __all__ = ["PairRecipe", "to_level15", "crop_origins", "make_pairs",
            "find_magnetograms", "select_by_date", "PairSet"]

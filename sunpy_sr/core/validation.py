@@ -73,7 +73,8 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
     elif isinstance(obj, np.ndarray):
         data = obj
     else:
-        raise SunpySRTypeError(f"expected a sunpy.map.GenericMap or a 2D numpy array, got {type(obj).__name__}")
+        raise SunpySRTypeError("expected a sunpy.map.GenericMap or a 2D numpy array, "
+                               f"got {type(obj).__name__}")
     if data.ndim != 2:
         raise SunpySRError(f"expected 2D data, got an array of shape {data.shape}")
     if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):

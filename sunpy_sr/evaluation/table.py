@@ -8,8 +8,16 @@ import numpy as np
 
 from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
-from sunpy_sr.metrics import (MAX_FIELD, pearson_cc, psnr, redegradation_residual, rmse, spectral_error, ssim,
-                              strong_field_rmse)
+from sunpy_sr.metrics import (
+    MAX_FIELD,
+    pearson_cc,
+    psnr,
+    redegradation_residual,
+    rmse,
+    spectral_error,
+    ssim,
+    strong_field_rmse,
+)
 from sunpy_sr.metrics._common import _data
 
 __all__ = ["evaluate", "EVALUATE_COLUMNS"]
@@ -40,7 +48,8 @@ def _pairs(pairs_or_lists):
         try:
             hr, lr = pairs_or_lists
         except (TypeError, ValueError):
-            raise SunpySRTypeError("expected a sunpy_sr.core.pairs.PairSet or a pair (hr_list, lr_list)") from None
+            raise SunpySRTypeError("expected a sunpy_sr.core.pairs.PairSet "
+                                   "or a pair (hr_list, lr_list)") from None
         hr, lr = list(hr), list(lr)
     if len(hr) != len(lr):
         raise SunpySRError(f"{len(hr)} HR images but {len(lr)} LR images")
@@ -91,8 +100,9 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         azimuthally averaged power spectra from 1/8 to 0.4 cycle per HR pixel, see
         `sunpy_sr.metrics.spectral_error`); ``signed_flux_error`` and
         ``unsigned_flux_error`` (sum of B, and of ``|B|``, of SR minus HR, relative to the
-        HR unsigned flux; a crop's pixels have nearly equal areas). ``table.meta`` holds the threshold, the peak and
-        the per-image values (``table.meta["per_image"][method][column]``).
+        HR unsigned flux; a crop's pixels have nearly equal areas). ``table.meta`` holds
+        the threshold, the peak and the per-image values
+        (``table.meta["per_image"][method][column]``).
     outputs : dict
         Only with ``return_outputs=True``: method -> list of SR arrays (float32),
         for plotting (`sunpy_sr.visualization`).
@@ -185,6 +195,7 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
     units = {"psnr": u.dB, "rmse": u.G, "rmse_strong": u.G, "redegradation_residual": u.G}
     for k in EVALUATE_COLUMNS:
         table[k] = u.Quantity(rows[k], units[k]) if k in units else rows[k]
-    table.meta.update({"max_field": MAX_FIELD * u.G, "strong_threshold": quantity_in_gauss(strong_threshold, name="strong_threshold") * u.G,
+    table.meta.update({"max_field": MAX_FIELD * u.G,
+                       "strong_threshold": quantity_in_gauss(strong_threshold, name="strong_threshold") * u.G,
                        "degrade_method": degrade_method, "per_image": per_image})
     return (table, outputs) if return_outputs else table

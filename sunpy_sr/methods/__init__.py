@@ -3,7 +3,7 @@ The methods behind ``superresolve(..., method=...)``: a registry (`sunpy_sr.meth
 classical methods (`~sunpy_sr.methods.classical`) and networks built from the weight
 catalogue (`~sunpy_sr.methods.networks`).
 """
+from sunpy_sr.methods import classical, networks  # noqa: F401  (they register themselves)
 from sunpy_sr.methods.registry import METHODS, Method, available_methods, get_method, register_method
-from sunpy_sr.methods import classical, networks  # noqa: F401,E402  (they register themselves)
 
 __all__ = ["METHODS", "Method", "available_methods", "get_method", "register_method"]

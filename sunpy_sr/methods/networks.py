@@ -34,18 +34,18 @@ def register_network(method, *, description, min_size=8):
 
 register_network("rcan", description="residual channel attention network (Zhang et al. 2018; Rahman et al. "
                                       f"2020) trained on real HMI; bundled weights: {CATALOGUE['rcan'].stem}")
-register_network("rcan-small", description="the default rcan network until this version (preset rcan-small, "
-                                            "347,053 parameters): about 3x slower than rcan; kept so that earlier "
-                                            "results can be reproduced")
+register_network("rcan-small", description="the default rcan network until this version (preset "
+                                            "rcan-small, 347,053 parameters): about 3x slower than rcan; "
+                                            "kept so that earlier results can be reproduced")
 register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
                                           "3.4-6x faster than rcan in the performance docs' full-disk runs, "
                                           "between linear and rcan in quality")
-register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; Rahman et al. 2020): "
-                                       "bicubic + predicted residual, fine-tuned adversarially (relativistic "
-                                       "least-squares GAN on full-resolution residuals, gradient-spectrum and L1 "
-                                       "terms) on real HMI; restores more, smaller magnetic elements than rcan at "
-                                       "a lower PSNR; bundled weights: "
-                                       f"{CATALOGUE['progan'].stem}")
-register_network("progan-small-l1gan", description="the progan generator of earlier versions (pixel-trained, 600 "
-                                                   "weak adversarial iterations); kept so that earlier results "
-                                                   "can be reproduced")
+register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; "
+                                       "Rahman et al. 2020): bicubic + predicted residual, fine-tuned "
+                                       "adversarially (relativistic least-squares GAN on full-resolution "
+                                       "residuals, gradient-spectrum and L1 terms) on real HMI; restores more "
+                                       "magnetic elements than rcan at a lower PSNR (results docs); bundled "
+                                       f"weights: {CATALOGUE['progan'].stem}")
+register_network("progan-small-l1gan", description="the progan generator of earlier versions "
+                                                   "(pixel-trained, 600 weak adversarial iterations); kept so "
+                                                   "that earlier results can be reproduced")

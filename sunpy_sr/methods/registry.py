@@ -18,8 +18,8 @@ Register a new one with :func:`register_method` (sunkit-image's pattern); it the
 appears in `available_methods`, in the docstring of `sunpy_sr.superresolve` and in the
 command line's ``--method`` help.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sunpy_sr.exceptions import SunpySRError
 

@@ -65,7 +65,8 @@ def _threshold_gauss(threshold):
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise SunpySRError(f"threshold must be a field Quantity or a number in G, got {threshold!r}") from None
+        raise SunpySRError("threshold must be a field Quantity or a number in G, "
+                           f"got {threshold!r}") from None
     if not np.isfinite(value) or value <= 0:
         raise SunpySRError(f"threshold must be finite and > 0 G, got {threshold}")
     return value

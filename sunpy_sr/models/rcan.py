@@ -226,8 +226,9 @@ class RCAN(nn.Module):
                                     for _ in range(n_groups)])
         self.body_conv = _conv3(n_feats, rep)
         if upsampler == "direct":
-            self.upsample = nn.Sequential(nn.Conv2d(n_feats, scale * scale, up_kernel, padding=up_kernel // 2),
-                                          nn.PixelShuffle(scale))
+            self.upsample = nn.Sequential(
+                nn.Conv2d(n_feats, scale * scale, up_kernel, padding=up_kernel // 2),
+                nn.PixelShuffle(scale))
             self.tail = nn.Identity()
         else:
             stages, c_in = [], n_feats

@@ -122,7 +122,8 @@ def validate_gan(model, pairs, element_threshold=50.0):
     out = {k: float(np.mean(v)) for k, v in scores.items()}
     a_t, a_o = np.concatenate(areas_t), np.concatenate(areas_o)
     out["element_count_ratio"] = n_o / n_t if n_t else float("nan")
-    out["element_area_ratio"] = float(np.median(a_o) / np.median(a_t)) if a_t.size and a_o.size else float("nan")
+    out["element_area_ratio"] = (float(np.median(a_o) / np.median(a_t)) if a_t.size and a_o.size
+                                 else float("nan"))
     return out
 
 
@@ -155,7 +156,8 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
     if config.init_weights and not (resume and (out_dir / "checkpoint.pt").exists()):
         init_from(gen, config.init_weights)
     disc = ProgressiveDiscriminator(**gs.discriminator, field_scale=gen.field_scale)
-    perceptual = PerceptualLoss(kind=gs.perceptual, weights=gs.vgg_weights or None, field_scale=gen.field_scale)
+    perceptual = PerceptualLoss(kind=gs.perceptual, weights=gs.vgg_weights or None,
+                                field_scale=gen.field_scale)
     opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr, betas=tuple(config.betas))
     opt_d = torch.optim.Adam(disc.parameters(), lr=gs.d_lr, betas=tuple(config.betas))
     sched_g = torch.optim.lr_scheduler.StepLR(opt_g, step_size=config.lr_halving, gamma=0.5)
@@ -237,7 +239,8 @@ def train_gan(config, train_pairs, out_dir, *, val_pairs=None, resume=False, pro
                    "lr": sched_g.get_last_lr()[0], "seconds": time.perf_counter() - t0,
                    **{f"loss_{k}": v / n_sum for k, v in sums.items() if k != "pixel"}}
             if val_pairs is not None and len(val_pairs) and alpha is not None:
-                row.update({f"val_{k}": v for k, v in validate_gan(gen, val_pairs, gs.element_threshold).items()})
+                val = validate_gan(gen, val_pairs, gs.element_threshold)
+                row.update({f"val_{k}": v for k, v in val.items()})
             log.append(row)
             write_log(log, out_dir / "log.csv")
             sums, n_sum = {}, 0

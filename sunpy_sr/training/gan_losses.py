@@ -101,7 +101,8 @@ def relativistic_lsgan_discriminator_loss(d_real, d_fake):
     `torch.Tensor`
         Scalar, dimensionless.
     """
-    return 0.5 * ((d_real - d_fake.mean() - 1.0) ** 2).mean() + 0.5 * ((d_fake - d_real.mean() + 1.0) ** 2).mean()
+    return (0.5 * ((d_real - d_fake.mean() - 1.0) ** 2).mean()
+            + 0.5 * ((d_fake - d_real.mean() + 1.0) ** 2).mean())
 
 
 def relativistic_lsgan_generator_loss(d_fake, d_real):
@@ -124,7 +125,8 @@ def relativistic_lsgan_generator_loss(d_fake, d_real):
         Scalar, dimensionless.
     """
     d_real = d_real.detach()
-    return 0.5 * ((d_fake - d_real.mean() - 1.0) ** 2).mean() + 0.5 * ((d_real - d_fake.mean() + 1.0) ** 2).mean()
+    return (0.5 * ((d_fake - d_real.mean() - 1.0) ** 2).mean()
+            + 0.5 * ((d_real - d_fake.mean() + 1.0) ** 2).mean())
 
 
 #: GAN loss name -> (discriminator loss(d_real, d_fake), generator loss(d_fake, d_real))

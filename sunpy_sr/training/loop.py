@@ -24,8 +24,8 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.inference.state import flush_denormal, torch_threads
 from sunpy_sr.metrics import pearson_cc, psnr, rmse
 from sunpy_sr.models.registry import build_model
-from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training import distributed as ddp
+from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training.log import plot_log, write_log
 from sunpy_sr.training.losses import PIXEL_LOSSES
 from sunpy_sr.training.sampling import PatchSampler

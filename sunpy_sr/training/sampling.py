@@ -45,7 +45,8 @@ class PatchSampler:
         lrs, hrs = [], []
         f, p = self.factor, self.patch
         for _ in range(n):
-            pool = self.strong if (len(self.strong) and self.rng.random() < self.strong_fraction) else self.all
+            use_strong = len(self.strong) and self.rng.random() < self.strong_fraction
+            pool = self.strong if use_strong else self.all
             k, r, c = pool[self.rng.integers(len(pool))]
             lr = self.pairs.lr[k][r:r + p, c:c + p]
             hr = self.pairs.hr[k][r * f:(r + p) * f, c * f:(c + p) * f]

@@ -131,7 +131,8 @@ def plot_comparison_panel(lr, hr, outputs, *, vmax=500, cmap="gray", max_value=M
             if k >= 2:
                 if img.shape != h.shape:
                     raise ValueError(f"{name}: output shape {img.shape} differs from target {h.shape}")
-                title = f"{name}\nPSNR {psnr(h, img, max_value=max_value):.2f} dB, CC {pearson_cc(h, img):.3f}"
+                title = (f"{name}\nPSNR {psnr(h, img, max_value=max_value):.2f} dB, "
+                         f"CC {pearson_cc(h, img):.3f}")
             else:
                 title = f"{name}\n{img.shape[1]}x{img.shape[0]} px"
             ax.set_title(title, fontsize="small")
