@@ -8,7 +8,7 @@ Correctness and trust (issue #10, "house"): contracts, most of which the flat la
 4. every ``load_network`` call returns a new module (no shared mutable model);
 5. torch's thread count, its denormal flag and the matplotlib backend are the caller's again
    after ``superresolve`` and ``train``, also when they raise;
-6. the import graph (core and metrics without torch; only the command line imports training);
+6. the import graph (core, metrics and io without torch; only the command line imports training);
 7. a method registered after import is documented in ``superresolve.__doc__``;
 8. the ``realdata`` marker is set automatically (tests/conftest.py);
 9. the installed console script runs;
@@ -449,7 +449,7 @@ def test_train_restores_global_state_on_error(unusual_state, tiny_pairs, tmp_pat
 
 _IMPORT_PROBE = """
 import json, sys
-import sunpy_sr.core, sunpy_sr.core.units, sunpy_sr.core.degradation, sunpy_sr.metrics
+import sunpy_sr.core, sunpy_sr.core.units, sunpy_sr.core.degradation, sunpy_sr.metrics, sunpy_sr.io
 torch_after_core = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
 import numpy as np, sunpy_sr, sunpy_sr.api, sunpy_sr.inference, sunpy_sr.methods
 sunpy_sr.superresolve(np.zeros((16, 16), np.float32), method="rcan-fast")

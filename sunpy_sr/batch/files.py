@@ -2,15 +2,15 @@
 Output files of a batch: names, atomic writes, and the check that an output is complete.
 
 A file is written under a temporary name in the output folder (the same file system) and
-renamed with `os.replace` only when it is complete, so a batch killed at any moment leaves
-either the whole output or none under its name. Leftover temporary files of a killed run
+renamed with `os.replace` only when it is complete (`sunpy_sr.io.atomic_write`; it gets the
+permissions of the umask, as any new file), so a batch killed at any moment leaves either the
+whole output or none under its name. Leftover temporary files of a killed run
 carry the prefix `PARTIAL_PREFIX` and are removed by the next run (:func:`remove_partials`).
 """
-import os
-import tempfile
 from pathlib import Path
 
 from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.io import atomic_write
 
 __all__ = ["OUTPUT_SUFFIX", "PARTIAL_PREFIX", "PROVENANCE_KEYS", "output_path", "write_map_atomic",
            "remove_partials", "input_shape", "validate_output", "is_valid_output", "OutputError"]
@@ -59,7 +59,8 @@ def write_map_atomic(smap, path):
     Returns
     -------
     `pathlib.Path`
-        ``path``. On any error the temporary file is removed and ``path`` is unchanged.
+        ``path``, with permissions ``0o666 & ~umask``. On any error the temporary file is
+        removed and ``path`` is unchanged.
 
     Examples
     --------
@@ -79,16 +80,9 @@ def write_map_atomic(smap, path):
     (['hmi_copy.fits'], (256, 256), True)
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=".fits")
-    os.close(fd)
-    try:
+    # on disk before the rename makes it visible (fsync); permissions 0o666 & ~umask
+    with atomic_write(path, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=".fits", fsync=True) as tmp:
         smap.save(tmp, overwrite=True, filetype="fits")
-        with open(tmp, "rb+") as f:  # on disk before the rename makes it visible
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -191,9 +191,9 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
 
 
 def _write_table_atomic(table, path):
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.write(tmp, format="ascii.ecsv", overwrite=True)
-    os.replace(tmp, path)
+    from sunpy_sr.io import atomic_write
+    with atomic_write(path, prefix=f".{path.name}.", suffix=".tmp") as tmp:
+        table.write(tmp, format="ascii.ecsv", overwrite=True)
 
 
 def local_cluster(n_workers, **kwargs):

@@ -6,7 +6,6 @@ Light to import (standard library only): numpy, astropy, sunpy and torch are
 imported inside the functions that need them.
 """
 import argparse
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,33 +96,24 @@ def read_map(path):
 
 def write_map(smap, out, *, overwrite=False, compress=False):
     """
-    Write ``smap`` to ``out`` atomically: to a temporary file beside it, renamed when complete.
+    Write ``smap`` to ``out`` atomically: to a temporary file beside it, renamed when complete
+    (`sunpy_sr.io.atomic_write`; the file gets the permissions of the umask).
 
     A failure never leaves a half-written file, and an existing ``out`` is kept
     until the new one is complete. Without ``overwrite`` an existing ``out`` is
     refused, also one that appeared while the map was computed (a hard link, which
     fails if the name exists, puts the file in place).
     """
+    from sunpy_sr.io import atomic_write
     out = check_output(out, overwrite)
-    tmp = out.with_name(f".{out.name}.partial.fits")
     try:
-        if compress:
-            _write_compressed(smap, tmp)
-        else:
-            smap.save(tmp, overwrite=True, filetype="fits")
-        if overwrite:
-            os.replace(tmp, out)
-        else:
-            try:
-                os.link(tmp, out)
-            except FileExistsError:
-                raise FileExistsError(f"output {out} exists; pass --overwrite to replace it") from None
-            except OSError:  # a file system without hard links
-                check_output(out, overwrite)
-                os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        with atomic_write(out, overwrite=overwrite, suffix=".partial.fits") as tmp:
+            if compress:
+                _write_compressed(smap, tmp)
+            else:
+                smap.save(tmp, overwrite=True, filetype="fits")
+    except FileExistsError:
+        raise FileExistsError(f"output {out} exists; pass --overwrite to replace it") from None
     return out
 
 

@@ -13,7 +13,6 @@ starts in seconds.
 """
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from sunpy_sr.core.degradation import degrade_array
 from sunpy_sr.core.header import is_cea
 from sunpy_sr.core.units import to_gauss
 from sunpy_sr.exceptions import SunpySRUserWarning
+from sunpy_sr.io import atomic_write
 
 __all__ = ["PairRecipe", "to_level15", "crop_origins", "make_pairs",
            "find_magnetograms", "select_by_date", "PairSet"]
@@ -226,11 +226,10 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
             if cache is not None and len(part):
                 # written whole, then renamed: a reader (another rank of a torchrun job) never
                 # sees a half-written cache
-                tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-                with open(tmp, "wb") as fh:
+                with atomic_write(cache, prefix=f".{cache.name}.", suffix=".tmp") as tmp, \
+                        open(tmp, "wb") as fh:
                     np.savez(fh, hr=np.stack(part.hr), lr=np.stack(part.lr),
                              origin=np.array(part.origin), date=part.date[0])
-                os.replace(tmp, cache)
         pairs.extend(part)
     return pairs
 

@@ -1,9 +1,9 @@
 """Checkpoints: atomic writes, safe loading, and initialising a network from earlier weights."""
-import os
 from pathlib import Path
 
 import torch
 
+from sunpy_sr.io import atomic_write
 from sunpy_sr.models.rcan import RCAN
 from sunpy_sr.weights import load_network, safe_torch_load
 
@@ -21,9 +21,10 @@ def init_from(model, path):
         raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
 
 def save_atomic(obj, path):
-    tmp = Path(str(path) + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    """``torch.save(obj, path)`` atomically (`sunpy_sr.io.atomic_write`): a killed run keeps the last one."""
+    path = Path(path)
+    with atomic_write(path, prefix=f"{path.name}.", suffix=".tmp") as tmp:
+        torch.save(obj, tmp)
 
 def load_checkpoint(path):
     """
