@@ -420,6 +420,7 @@ def _flood_fill_elements(b, threshold):
 @pytest.mark.parametrize("threshold", [50, 200])
 def test_magnetic_elements_match_an_independent_count_on_a_real_cutout(threshold):
     import astropy.units as u
+
     from sunpy_sr.data import sample
     from sunpy_sr.metrics import magnetic_elements
     m = sample.hmi_active_region()
@@ -433,6 +434,7 @@ def test_magnetic_elements_match_an_independent_count_on_a_real_cutout(threshold
 
 def test_magnetic_elements_units_and_bad_thresholds():
     import astropy.units as u
+
     from sunpy_sr.exceptions import SunpySRError
     from sunpy_sr.metrics import element_statistics, magnetic_elements
     b = np.array([[0.006, 0.0], [0.0, -0.006]]) * u.T  # 60 G and -60 G

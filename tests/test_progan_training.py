@@ -106,6 +106,7 @@ def test_superresolve_progan_map_end_to_end(sample_map):
 
 def test_relativistic_lsgan_losses_values():
     import torch
+
     from sunpy_sr.training.gan_losses import GAN_LOSSES
     d_loss, g_loss = GAN_LOSSES["relativistic-lsgan"]
     real, fake = torch.full((4, 1, 3, 3), 2.5), torch.full((4, 1, 3, 3), 1.5)

@@ -43,9 +43,10 @@ register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-t
 register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; "
                                        "Rahman et al. 2020): bicubic + predicted residual, fine-tuned "
                                        "adversarially (relativistic least-squares GAN on full-resolution "
-                                       "residuals, gradient-spectrum and L1 terms) on real HMI; restores more "
-                                       "magnetic elements than rcan at a lower PSNR (results docs); bundled "
+                                       "residuals, gradient-spectrum and L1 terms) on real HMI; restores "
+                                       "more magnetic elements than rcan at a lower PSNR (results docs); "
+                                       "bundled "
                                        f"weights: {CATALOGUE['progan'].stem}")
 register_network("progan-small-l1gan", description="the progan generator of earlier versions "
-                                                   "(pixel-trained, 600 weak adversarial iterations); kept so "
-                                                   "that earlier results can be reproduced")
+                                                   "(pixel-trained, 600 weak adversarial iterations); "
+                                                   "kept so that earlier results can be reproduced")
