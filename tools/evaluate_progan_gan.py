@@ -64,7 +64,8 @@ def main():
                  "progan (bundled)": load_network(weights_path("progan"))[0]}
     results = {"baselines": {}, "checkpoints": {}}
     for name, model in baselines.items():
-        results["baselines"][name] = {k: _score(model.eval(), p, t) for k, (p, t) in (*sets.items(), ("test_sharp_377", test))}
+        every = (*sets.items(), ("test_sharp_377", test))
+        results["baselines"][name] = {k: _score(model.eval(), p, t) for k, (p, t) in every}
         print(name, json.dumps(results["baselines"][name]))
     bic = results["baselines"]["bicubic"]
     ckpts = sorted(a.run_dir.glob("checkpoint-*.pt"), key=lambda p: int(p.stem.split("-")[1]))
@@ -74,11 +75,11 @@ def main():
         print(path.name, json.dumps(results["checkpoints"][path.name]))
     eligible = {n: r for n, r in results["checkpoints"].items()
                 if all(r[k]["psnr"] >= bic[k]["psnr"] + 0.5 for k in sets)}
-    ranked = sorted(eligible, key=lambda n: (sum(_distance(eligible[n][k]) for k in sets),
-                                             -eligible[n]["validation_2016_disk_centre"]["psnr"]))
-    best = min(eligible, key=lambda n: sum(_distance(eligible[n][k]) for k in sets))
-    d_best = sum(_distance(eligible[best][k]) for k in sets)
-    ties = [n for n in ranked if sum(_distance(eligible[n][k]) for k in sets) <= d_best + 0.02]
+    def total(n):
+        return sum(_distance(eligible[n][k]) for k in sets)
+
+    d_best = min(total(n) for n in eligible)
+    ties = [n for n in eligible if total(n) <= d_best + 0.02]
     chosen = max(ties, key=lambda n: eligible[n]["validation_2016_disk_centre"]["psnr"])
     model = load_network(a.run_dir / chosen)[0].eval()
     results["chosen"] = chosen
