@@ -135,4 +135,4 @@ def _superresolve_cube(cube, prepared, *, tile_size, progress, threads, tile_wor
         for axis in cel:
             mask = np.repeat(mask, s, axis=axis)  # children of masked pixels are masked
     return rescaled_cube(cube, result, s, mask=mask, uncertainty=uncertainty, history=prepared.history,
-                         keys=prepared.keys)
+                         keys=prepared.keys, comments=prepared.comments)

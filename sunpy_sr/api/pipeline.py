@@ -26,6 +26,7 @@ from sunpy_sr.core.header import add_provenance, rescale_meta
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.inference.precision import check_dtype, resolve_dtype
 from sunpy_sr.inference.state import torch_threads
 from sunpy_sr.inference.tiling import run_tiled
 from sunpy_sr.methods import available_methods, get_method
@@ -61,6 +62,10 @@ class PreparedMethod:
         The function returns ``(mean, std)`` (16-symmetry self-ensemble).
     model : str
         The weight file's name for networks (``SRMODEL``), else ``""``.
+    dtype : str
+        The compute type actually used (``SRDTYPE``): a network's ``dtype`` option with
+        "auto" resolved for its device (`sunpy_sr.inference.resolve_dtype`); "float32"
+        for the classical methods.
     """
 
     def __init__(self, name, *, uncertainty=False, **options):
@@ -68,6 +73,11 @@ class PreparedMethod:
         self.name = name
         self.uncertainty = bool(uncertainty)
         self.options = dict(options)
+        if "dtype" in options:
+            check_dtype(options["dtype"])  # at the door, for every method
+        self.dtype = "float32"
+        if self.method.is_network:
+            self.dtype = resolve_dtype(options.get("dtype", "float32"), options.get("device", "cpu"))
         if self.uncertainty:
             if not self.method.is_network:
                 raise SunpySRError(f"uncertainty=True needs a network method (the spread of its 16-symmetry "
@@ -96,8 +106,10 @@ class PreparedMethod:
                     from sunpy_sr.weights import load_network
                     model, _ = load_network(self.options.get("weights"), default=self.name)
                     func = network_runner(model, device=self.options.get("device", "cpu"),
-                                          dtype=self.options.get("dtype", "float32"), spread=True)
+                                          dtype=self.dtype, spread=True)
                     self._built = (func, model.receptive_radius())
+                elif self.method.is_network:
+                    self._built = self.method.build(**{**self.options, "dtype": self.dtype})
                 else:
                     self._built = self.method.build(**self.options)
             return self._built
@@ -113,11 +125,15 @@ class PreparedMethod:
 
     @property
     def keys(self):
-        """Provenance keywords of an output: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS`` (``SRMODEL``)."""
+        """Provenance keywords: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``, ``SRDTYPE`` (``SRMODEL``)."""
         keys = {"srmethod": self.name, "srfactor": self.method.scale, "srvers": version}
         if self.model:
             keys["srmodel"] = self.model
+        keys["srdtype"] = self.dtype
         return keys
+
+    #: FITS comments of the provenance keywords that have one
+    comments = {"srdtype": "compute precision of the method"}
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
@@ -219,7 +235,10 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     **options
         Method options: ``weights=PATH`` (your own weights from ``sunpy-sr train``),
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
-        ``device="cpu"|"cuda"|"mps"``, ``dtype="float32"|"bfloat16"`` for networks.
+        ``device="cpu"|"cuda"|"mps"``, ``dtype="float32"|"bfloat16"|"auto"`` for networks
+        (default "float32"; "auto" is bfloat16 on a CPU with native bfloat16, see
+        `sunpy_sr.inference.native_bfloat16`, and float32 otherwise). The precision used
+        is recorded as ``SRDTYPE``.
 
     Returns
     -------
@@ -229,7 +248,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         ``CRPIXi' = 4 * CRPIXi - 1.5`` (sunpy's ``resample`` convention: CRPIX counts
         pixel edges), ``CRVAL`` and the rotation (``CROTA2``/``PCi_j``) unchanged,
         ``R_SUN`` x4, and provenance keys ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``
-        (``SRMODEL`` for networks) plus a ``HISTORY`` line. Pixels whose parent
+        ``SRDTYPE`` (``SRMODEL`` for networks) plus a ``HISTORY`` line. Pixels whose parent
         input pixel is NaN (off the limb) are NaN. The input is not modified.
         A `~sunpy.map.MapSequence` gives a MapSequence of such maps. An
         `~ndcube.NDCube` gives an NDCube whose WCS has its two celestial axes
@@ -357,7 +376,7 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
         return result if std is None else (result, std)
     from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
     meta = rescale_meta(smap.meta, m.scale, result.shape)
-    add_provenance(meta, history=prepared.history, **prepared.keys)
+    add_provenance(meta, history=prepared.history, comments=prepared.comments, **prepared.keys)
     extra = {}
     if std is not None:
         from astropy.nddata import StdDevUncertainty

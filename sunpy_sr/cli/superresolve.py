@@ -26,6 +26,9 @@ def add_parser(subparsers, parents):
     p.add_argument("--weights", help="your own weight file (from sunpy-sr train / export-weights)")
     p.add_argument("--tile-size", type=int, default=768, help="tile size in input pixels (default 768)")
     p.add_argument("--device", help="cpu (default), cuda or mps")
+    p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "auto"),
+                   help="compute precision of a network (default float32); auto: bfloat16 on a CPU "
+                        "with native bfloat16 (avx512_bf16/amx_bf16), else float32; recorded as SRDTYPE")
     p.add_argument("--memmap", action="store_true",
                    help="keep the output in a memory-mapped file beside OUT while it is computed "
                         "(for full disks on machines with little memory)")
@@ -69,6 +72,10 @@ def run(args):
     options = {"weights": args.weights} if args.weights else {}
     if args.device:
         options["device"] = args.device
+    if get_method(args.method).is_network:
+        options["dtype"] = args.dtype
+    elif args.dtype == "bfloat16":
+        raise _common.UsageError(f"--dtype bfloat16 needs a network method; {args.method} runs in float32")
     buffer, buffer_path = None, None
     if args.memmap:
         import tempfile

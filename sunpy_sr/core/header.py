@@ -102,7 +102,7 @@ def rescale_meta(meta, factor, shape):
     return new
 
 
-def add_provenance(meta, *, history, **keys):
+def add_provenance(meta, *, history, comments=None, **keys):
     """
     Record provenance in a header, in place.
 
@@ -112,6 +112,9 @@ def add_provenance(meta, *, history, **keys):
         Header to update.
     history : str
         One line appended to the ``HISTORY`` card.
+    comments : dict, optional
+        FITS comments of some of ``keys`` (keyword -> text): in the ``KEYCOMMENTS`` entry
+        sunpy writes to FITS (an `~ndcube.NDMeta`'s own key comments).
     **keys
         FITS keywords (8 characters at most) and their values.
 
@@ -129,6 +132,15 @@ def add_provenance(meta, *, history, **keys):
         if len(key) > 8:
             raise ValueError(f"FITS keyword {key!r} is longer than 8 characters")
         meta[key.lower()] = value
+    comments = {k.lower(): text for k, text in (comments or {}).items() if k.lower() in
+                {key.lower() for key in keys}}
+    if comments and hasattr(meta, "key_comments") and hasattr(meta, "add"):  # ndcube's NDMeta
+        for key, text in comments.items():
+            meta.add(key, meta[key], key_comment=text, overwrite=True)
+    elif comments:  # a new dict: the one there may be shared with the input's header
+        old = meta.get("keycomments")
+        meta["keycomments"] = {**(old if isinstance(old, dict) else {}),
+                               **{k.upper(): text for k, text in comments.items()}}
     old = meta.get("history", "")
     meta["history"] = f"{old}\n{history}" if old else history
     return meta
@@ -293,7 +305,8 @@ def celestial_array_axes(wcs):
     return tuple(sorted(n - 1 - p for p in celestial_pixel_axes(wcs)))
 
 
-def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=None, keys=None, stacklevel=2):
+def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=None, keys=None, comments=None,
+                  stacklevel=2):
     """
     A new `~ndcube.NDCube` on ``cube``'s grid zoomed by ``factor`` in its celestial plane.
 
@@ -312,6 +325,8 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
         A ``HISTORY`` line added to (a copy of) the meta, with the provenance ``keys``.
     keys : dict, optional
         Provenance keywords (``SRMETHOD`` ...), added to the meta.
+    comments : dict, optional
+        FITS comments of some of the ``keys`` (see :func:`add_provenance`).
     stacklevel : int
         Of the warning about dropped coordinates, counted from the caller of this function.
 
@@ -345,12 +360,13 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
     if history is not None or keys:
         from astropy.io import fits
         if isinstance(meta, fits.Header):
+            comments = {k.lower(): v for k, v in (comments or {}).items()}
             for key, value in (keys or {}).items():
-                meta[key.upper()] = value
+                meta[key.upper()] = (value, comments[key.lower()]) if key.lower() in comments else value
             if history:
                 meta.add_history(history)
         elif hasattr(meta, "__setitem__"):
-            add_provenance(meta, history=history or "", **(keys or {}))
+            add_provenance(meta, history=history or "", comments=comments, **(keys or {}))
     new = NDCube(data, wcs=new_wcs, mask=mask, uncertainty=uncertainty, meta=meta, unit=cube.unit)
     dropped = []
     for array_axes, coord in getattr(cube.extra_coords, "_lookup_tables", []):

@@ -3,6 +3,7 @@ import numpy as np
 
 from sunpy_sr.core.grid import SYMMETRIES
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.inference.precision import check_dtype, resolve_dtype
 from sunpy_sr.inference.state import flush_denormal
 
 __all__ = ["network_runner", "resolve_device"]
@@ -34,10 +35,11 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spre
     model : `torch.nn.Module`
     device : str
         "cpu", "cuda" or "mps"; CPU if the accelerator is absent.
-    dtype : {"float32", "bfloat16"}
-        Compute type. On a 2-core AVX2 CPU without AMX, bfloat16 autocast was measured
-        7x slower than float32 and 0.19 G RMS off it (``benchmarks/bench_inference.py``);
-        it is meant for hardware with native bfloat16.
+    dtype : {"float32", "bfloat16", "auto"}
+        Compute type; "auto" is bfloat16 on a CPU with native bfloat16, float32 otherwise
+        (`sunpy_sr.inference.precision.resolve_dtype`). On a 2-core AVX2 CPU without AMX,
+        bfloat16 autocast was measured 7x slower than float32 and 0.19 G RMS off it
+        (``benchmarks/bench_inference.py``); it is meant for hardware with native bfloat16.
     ensemble : bool
         Average the outputs over the 16 symmetries of the training augmentation
         (rotations by 90 degrees, flips, polarity reversal), each undone after the
@@ -58,9 +60,9 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spre
     import copy
 
     import torch
+    check_dtype(dtype)  # a bad value fails before the device is looked up
     dev = resolve_device(device)
-    if dtype not in ("float32", "bfloat16"):
-        raise SunpySRError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+    dtype = resolve_dtype(dtype, dev.type)
     net = copy.deepcopy(model).to(dev).to(memory_format=torch.channels_last).eval()
 
     if spread:

@@ -13,18 +13,20 @@ def register_network(method, *, description, min_size=8):
     Register ``method`` as a network whose bundled weights are ``CATALOGUE[method]``.
 
     The built function takes the options ``weights`` (a user's own weight file or
-    training checkpoint, of any registered architecture), ``device``, ``dtype``,
-    ``ensemble`` (see `sunpy_sr.inference.network_runner`) and ``consistent`` (False;
-    True or a degradation recipe projects each padded tile's output so that it degrades
-    to its input: `sunpy_sr.inference.consistency.consistent_method`).
+    training checkpoint, of any registered architecture), ``device``, ``dtype``
+    ("float32", "bfloat16" or "auto"), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
+    and ``consistent`` (False; True or a degradation recipe projects each padded tile's
+    output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`).
     """
     def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, consistent=False, **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
         from sunpy_sr.inference import network_runner
         from sunpy_sr.inference.consistency import consistency_recipe, consistent_method
+        from sunpy_sr.inference.precision import check_dtype
         from sunpy_sr.weights import load_network
         consistency_recipe(consistent)  # a bad value fails before the network loads
+        check_dtype(dtype)
         model, _ = load_network(weights, default=method)
         return consistent_method(network_runner(model, device=device, dtype=dtype, ensemble=ensemble),
                                  model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
