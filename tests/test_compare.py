@@ -40,7 +40,6 @@ from sunpy.map.header_helper import get_observer_meta
 import sunpy_sr
 from sunpy_sr import metrics
 from sunpy_sr.compare import (
-    DISPLAY_RANGE,
     ComparisonResult,
     MetricSet,
     PolynomialCalibration,
@@ -51,6 +50,7 @@ from sunpy_sr.compare import (
 )
 from sunpy_sr.data.test import HMI_AR_20111217, hmi_ar_20111217
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.visualization.comparison import DISPLAY_RANGE
 
 realdata = pytest.mark.realdata
 

@@ -10,6 +10,7 @@ from sunpy_sr import metrics
 from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.degradation import degrade, degrade_array
 from sunpy_sr.core.pairs import PairSet
+from sunpy_sr.evaluation import EVALUATE_COLUMNS, evaluate
 
 # Two 128x128 crops of the real 2016-07-07 full-disk map (level-1 pixel indices):
 # an active region (about 870 pixels above 200 G) and a quiet-Sun patch near disk centre.
@@ -28,7 +29,7 @@ def real_pairs(fulldisk_2016):
 
 @pytest.fixture(scope="module")
 def evaluated(real_pairs):
-    return metrics.evaluate(real_pairs, methods=("bicubic",), progress=False, return_outputs=True)
+    return evaluate(real_pairs, methods=("bicubic",), progress=False, return_outputs=True)
 
 
 # ------------------------------------------------------------------ image metrics, by hand
@@ -258,7 +259,7 @@ def test_sharp_flux_against_usflux(sharp_377, shared_data):
 @pytest.mark.realdata
 def test_evaluate_bicubic_real_crops(real_pairs, evaluated):
     table, outputs = evaluated
-    assert tuple(table.colnames) == metrics.EVALUATE_COLUMNS
+    assert tuple(table.colnames) == EVALUATE_COLUMNS
     assert len(table) == 1 and table["method"][0] == "bicubic"
     row = table[0]
     assert row["n_images"] == 2
@@ -283,27 +284,27 @@ def test_evaluate_bicubic_real_crops(real_pairs, evaluated):
 def test_evaluate_pairset_and_given_outputs(real_pairs):
     hr, lr = real_pairs
     pairs = PairSet(hr=list(hr), lr=list(lr))
-    table = metrics.evaluate(pairs, methods={"perfect": hr}, progress=False)
+    table = evaluate(pairs, methods={"perfect": hr}, progress=False)
     row = table[0]
     assert row["method"] == "perfect" and row["n_images"] == 2
     assert row["rmse"].value == 0 and row["psnr"].value == np.inf
     assert row["cc"] == pytest.approx(1) and row["ssim"] == pytest.approx(1)
     assert row["redegradation_residual"].value == pytest.approx(0, abs=1e-6)
     # only the active-region crop has pixels above 990 G (max 994 G); none above 5000 G: NaN
-    table = metrics.evaluate(pairs, methods={"perfect": hr}, strong_threshold=990, progress=False)
+    table = evaluate(pairs, methods={"perfect": hr}, strong_threshold=990, progress=False)
     assert table[0]["n_strong"] == 1
-    table = metrics.evaluate(pairs, methods={"perfect": hr}, strong_threshold=5000, progress=False)
+    table = evaluate(pairs, methods={"perfect": hr}, strong_threshold=5000, progress=False)
     assert table[0]["n_strong"] == 0 and np.isnan(table[0]["rmse_strong"])
 
 
 def test_evaluate_errors():
     hr, lr = [np.zeros((16, 16))], [np.zeros((4, 4))]
     with pytest.raises(ValueError, match="HR images"):
-        metrics.evaluate((hr * 2, lr), progress=False)
+        evaluate((hr * 2, lr), progress=False)
     with pytest.raises(TypeError, match="not among the methods"):
-        metrics.evaluate((hr, lr), methods=("bicubic",), rcan={"weights": "x.pt"}, progress=False)
+        evaluate((hr, lr), methods=("bicubic",), rcan={"weights": "x.pt"}, progress=False)
     with pytest.raises(TypeError, match="PairSet"):
-        metrics.evaluate(np.zeros(3), progress=False)
+        evaluate(np.zeros(3), progress=False)
 
 
 # ------------------------------------------------------------------ plotting

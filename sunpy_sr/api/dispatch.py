@@ -5,7 +5,7 @@ type of the input decides what happens.
 ========================================  =====================================================
 input                                     implementation
 ========================================  =====================================================
-`~sunpy.map.GenericMap`, `numpy.ndarray`  ``sunpy_sr.api.pipeline._superresolve_2d``
+`~sunpy.map.GenericMap`, `numpy.ndarray`  ``sunpy_sr.api.single._superresolve_2d``
 `~sunpy.map.MapSequence`                  each map as above, one built method for all
 `~ndcube.NDCube`                          each 2D plane of the two celestial axes, one built
                                           method for all; WCS by `~sunpy_sr.core.header.rescale_wcs`
@@ -26,7 +26,7 @@ import sunpy.map
 from ndcube import NDCube
 from tqdm.auto import tqdm
 
-from sunpy_sr.api.pipeline import _run_array, _superresolve_2d
+from sunpy_sr.api.single import _run_array, _superresolve_2d
 from sunpy_sr.core.header import celestial_array_axes, fits_wcs, rescaled_cube
 from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError

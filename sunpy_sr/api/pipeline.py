@@ -10,7 +10,7 @@ The way a map travels::
         -> smap._new_instance(data, meta, plot_settings)
 
 `superresolve` is the entry of a dispatch on the input's container
-(`sunpy_sr.api.dispatch`): a Map or an array is handled here (``_superresolve_2d``), a
+(`sunpy_sr.api.dispatch`): a Map or an array is handled by ``sunpy_sr.api.single``, a
 `~sunpy.map.MapSequence` or an `~ndcube.NDCube` frame by frame with one built method
 (`prepare_method`: the network is loaded once for the whole series).
 """
@@ -18,25 +18,15 @@ import os
 import threading
 import warnings
 
-import numpy as np
-import sunpy.map
-
-from sunpy_sr.core.grid import restore_nan
-from sunpy_sr.core.header import add_provenance, rescale_meta
-from sunpy_sr.core.units import field_unit, from_gauss
-from sunpy_sr.core.validation import validate_input
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.api.single import FILL_VALUE
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.inference.precision import check_dtype, resolve_dtype
-from sunpy_sr.inference.state import torch_threads
-from sunpy_sr.inference.tiling import run_tiled
 from sunpy_sr.methods import available_methods, get_method
 from sunpy_sr.version import version
 
 __all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD", "FILL_VALUE"]
 
 DEFAULT_METHOD = "rcan"
-#: Field (G) put in place of NaN before a method runs; such pixels are NaN again after.
-FILL_VALUE = 0.0
 
 _NETWORK_OPTIONS = ("weights", "device", "dtype", "ensemble")
 
@@ -91,9 +81,12 @@ class PreparedMethod:
                                    "contradicts it")
         self.model = ""
         if self.method.is_network:
-            from sunpy_sr.weights import BUNDLED
+            from sunpy_sr.weights import CATALOGUE
             w = options.get("weights")
-            self.model = os.path.basename(str(w)) if w else BUNDLED.get(name, name)
+            if w:
+                self.model = os.path.basename(str(w))
+            else:  # a network registered without bundled weights is named after itself
+                self.model = CATALOGUE[name].stem if name in CATALOGUE else name
         self._built = None
         self._lock = threading.Lock()
 
@@ -317,71 +310,6 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     finally:
         for w in caught:
             warnings.warn(w.message, w.category, stacklevel=2)
-
-
-def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_workers, out):
-    """
-    Run a prepared method on a 2D array in gauss (modified: ``bad`` pixels filled).
-
-    Returns ``(result, std)`` in gauss, ``std`` None without uncertainty; children of
-    ``bad`` pixels are NaN in both.
-    """
-    m = prepared.method
-    func, radius = prepared.build()
-    if radius == float("inf"):
-        if tile_size is not None and max(data.shape) > tile_size:
-            warnings.warn(f"{prepared.name}: global channel attention has an unbounded receptive field, "
-                          "so the map is processed in one piece (no tiling)", SunpySRUserWarning,
-                          stacklevel=2)
-        tile_size, radius = None, 0
-    any_bad = bool(bad.any())
-    data[bad] = FILL_VALUE
-    import torch
-    threads = int(threads) if threads is not None else torch.get_num_threads()
-    if threads < 1:
-        raise SunpySRError(f"threads must be a positive integer, got {threads}")
-    if int(tile_workers) < 1:
-        raise SunpySRError(f"tile_workers must be a positive integer, got {tile_workers}")
-    workers = min(int(tile_workers), threads) if tile_size is not None and max(data.shape) > tile_size else 1
-    tiled = dict(scale=m.scale, pad=int(radius), tile=tile_size, skip=bad if any_bad else None,
-                 progress=progress, workers=workers)
-    std = None
-    with torch_threads(max(1, threads // workers)):
-        if prepared.uncertainty:
-            # mean and std side by side on a last axis: the tile loop copies whole (row, column) blocks
-            both = np.empty((data.shape[0] * m.scale, data.shape[1] * m.scale, 2), dtype=np.float32)
-            run_tiled(lambda a: np.stack(func(a), axis=-1), data, out=both, **tiled)
-            result, std = both[..., 0], both[..., 1]
-            if out is not None:
-                out[...] = result
-                result = out
-        else:
-            result = run_tiled(func, data, out=out, **tiled)
-    if any_bad:
-        restore_nan(result, bad, m.scale)
-        if std is not None:
-            restore_nan(std, bad, m.scale)
-    return result, std
-
-
-def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram, out):
-    """`superresolve` of one Map or 2D array (registered for both in `sunpy_sr.api.dispatch`)."""
-    m = prepared.method
-    data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)  # in gauss
-    is_map = isinstance(smap, sunpy.map.GenericMap)
-    unit = field_unit(smap, assume_magnetogram=True) if is_map else None
-    result, std = _run_array(prepared, data, np.isnan(data), tile_size=tile_size, progress=progress,
-                             threads=threads, tile_workers=tile_workers, out=out)
-    if not is_map:
-        return result if std is None else (result, std)
-    from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
-    meta = rescale_meta(smap.meta, m.scale, result.shape)
-    add_provenance(meta, history=prepared.history, comments=prepared.comments, **prepared.keys)
-    extra = {}
-    if std is not None:
-        from astropy.nddata import StdDevUncertainty
-        extra["uncertainty"] = StdDevUncertainty(from_gauss(std, unit, out=std), unit=unit, copy=False)
-    return smap._new_instance(result, meta, plot_settings=smap.plot_settings, **extra)
 
 
 def _list_methods_in_docstring(template=superresolve.__doc__):

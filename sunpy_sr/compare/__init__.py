@@ -38,9 +38,7 @@ from sunpy_sr.compare.align import align_shift
 from sunpy_sr.compare.calibrate import PolynomialCalibration, calibrate_polynomial
 from sunpy_sr.compare.maps import compare_maps
 from sunpy_sr.compare.reference import prepare_reference
-from sunpy_sr.compare.results import DISPLAY_RANGE, HISTOGRAM_RANGE, ComparisonResult, MetricSet  # noqa: F401
+from sunpy_sr.compare.results import ComparisonResult, MetricSet
 
 __all__ = ["compare_maps", "ComparisonResult", "MetricSet", "PolynomialCalibration",
            "calibrate_polynomial", "align_shift", "prepare_reference"]
-
-# DISPLAY_RANGE and HISTOGRAM_RANGE (the figures' default ranges) stay importable from here.

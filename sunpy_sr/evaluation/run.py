@@ -48,7 +48,7 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     Returns
     -------
     table : `~astropy.table.QTable`
-        The metrics table of `sunpy_sr.metrics.evaluate`.
+        The metrics table of `sunpy_sr.evaluation.evaluate`.
 
     Examples
     --------

@@ -22,11 +22,3 @@ __all__ = ["psnr", "pearson_cc", "rmse", "ssim", "strong_field_rmse", "error_bud
            "power_spectrum", "spectral_error", "SPECTRAL_BAND",
            "magnetic_elements", "element_statistics", "MagneticElements"]
 
-
-def __getattr__(name):
-    # ``sunpy_sr.metrics.evaluate`` moved to `sunpy_sr.evaluation` (it runs the methods, so it
-    # cannot live beside metrics that never import torch); the old name keeps working.
-    if name in ("evaluate", "EVALUATE_COLUMNS"):
-        from sunpy_sr.evaluation import table
-        return getattr(table, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

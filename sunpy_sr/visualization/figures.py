@@ -12,7 +12,7 @@ Figures of Rahman et al. (2020, ApJL 897, L32) for any set of super-resolution m
 Both draw on a `matplotlib.figure.Figure` made without `matplotlib.pyplot` (so
 they work with any backend, Agg included, and leave no open pyplot figures)
 unless you pass your own ``fig``, and return it; ``path`` saves it too.
-The outputs typically come from ``sunpy_sr.metrics.evaluate(..., return_outputs=True)``.
+The outputs typically come from ``sunpy_sr.evaluation.evaluate(..., return_outputs=True)``.
 """
 import numpy as np
 import sunpy.map
@@ -163,7 +163,7 @@ def plot_scatter_figure(hr_list, outputs, *, field_range=2000, bins=200, errorba
         HR target images (G).
     outputs : dict
         Method name -> list of SR images, one per target (e.g. the ``outputs`` of
-        ``sunpy_sr.metrics.evaluate(..., return_outputs=True)``).
+        ``sunpy_sr.evaluation.evaluate(..., return_outputs=True)``).
     field_range : float
         Axes run from ``-field_range`` to ``+field_range`` G (default 2000 G).
     bins : int

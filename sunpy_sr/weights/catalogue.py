@@ -8,7 +8,7 @@ Each entry is two files in this folder: ``STEM.pt``, an fp16 state_dict (tensors
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WEIGHTS_DIR", "CATALOGUE", "BUNDLED", "CatalogueEntry", "weights_path"]
+__all__ = ["WEIGHTS_DIR", "CATALOGUE", "CatalogueEntry", "weights_path"]
 
 WEIGHTS_DIR = Path(__file__).parent
 
@@ -35,8 +35,6 @@ CATALOGUE = {
     "progan": CatalogueEntry("progan-gan"),
     "progan-small-l1gan": CatalogueEntry("progan-small"),
 }
-#: method name -> bundled weight file stem (kept for the command line and provenance keys)
-BUNDLED = {name: entry.stem for name, entry in CATALOGUE.items()}
 
 
 def weights_path(name):
