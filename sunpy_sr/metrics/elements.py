@@ -19,6 +19,7 @@ import astropy.units as u
 import numpy as np
 import scipy.ndimage
 
+from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.metrics._common import _data
 
@@ -55,18 +56,13 @@ class MagneticElements:
 
 
 def _threshold_gauss(threshold):
-    if isinstance(threshold, u.Quantity):
-        try:
-            value = threshold.to_value(u.G, equivalencies=[(u.G, u.Mx / u.cm ** 2)])
-        except u.UnitConversionError:
-            raise SunpySRError(f"threshold must be a magnetic field (e.g. 50 G), got {threshold}") from None
-    else:
-        value = threshold
     try:
-        value = float(value)
+        value = quantity_in_gauss(threshold, name="threshold")
+    except SunpySRError:
+        raise
     except (TypeError, ValueError):
-        raise SunpySRError("threshold must be a field Quantity or a number in G, "
-                           f"got {threshold!r}") from None
+        raise SunpySRError(f"threshold must be a field Quantity or a number in G, got {threshold!r}") \
+            from None
     if not np.isfinite(value) or value <= 0:
         raise SunpySRError(f"threshold must be finite and > 0 G, got {threshold}")
     return value
