@@ -27,6 +27,9 @@ _LAZY = {
     "available_methods": "sunpy_sr.methods",
     "register_method": "sunpy_sr.methods",
     "superresolve": "sunpy_sr.api.pipeline",
+    # FITS with the map's uncertainty (sunpy's Map.save drops it); light: numpy etc. load on call
+    "save": "sunpy_sr.io.fits",
+    "load": "sunpy_sr.io.fits",
     # brings reproject and the comparison figures; the real function, so help() shows its parameters
     "compare_maps": "sunpy_sr.compare",
 }
@@ -52,6 +55,6 @@ __citation__ = """@ARTICLE{2020ApJ...897L..32R,
   journal = {ApJL}, year = 2020, volume = 897, number = 2, eid = {L32},
   doi = {10.3847/2041-8213/ab9d79}}"""
 
-__all__ = ["superresolve", "degrade", "compare_maps", "metrics", "available_methods",
+__all__ = ["superresolve", "save", "load", "degrade", "compare_maps", "metrics", "available_methods",
            "register_method", "SunpySRError", "SunpySRTypeError", "SunpySRWarning", "SunpySRUserWarning",
            "WeightsError", "__version__", "__citation__"]

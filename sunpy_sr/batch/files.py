@@ -10,7 +10,6 @@ carry the prefix `PARTIAL_PREFIX` and are removed by the next run (:func:`remove
 from pathlib import Path
 
 from sunpy_sr.exceptions import SunpySRError
-from sunpy_sr.io import atomic_write
 
 __all__ = ["OUTPUT_SUFFIX", "PARTIAL_PREFIX", "PROVENANCE_KEYS", "output_path", "write_map_atomic",
            "remove_partials", "input_shape", "validate_output", "is_valid_output", "OutputError"]
@@ -50,6 +49,9 @@ def write_map_atomic(smap, path):
     """
     Write a Map to FITS at ``path`` atomically: a temporary file beside it, then `os.replace`.
 
+    The file is `sunpy_sr.io.save`'s: sunpy's primary HDU and, for a map with an uncertainty
+    (``superresolve(..., uncertainty=True)``), its ``UNCERT`` extension (``MASK`` for a mask).
+
     Parameters
     ----------
     smap : `~sunpy.map.GenericMap`
@@ -79,11 +81,11 @@ def write_map_atomic(smap, path):
     >>> names, copy.data.shape, same
     (['hmi_copy.fits'], (256, 256), True)
     """
+    from sunpy_sr.io.fits import save
     path = Path(path)
-    # on disk before the rename makes it visible (fsync); permissions 0o666 & ~umask
-    with atomic_write(path, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=".fits", fsync=True) as tmp:
-        smap.save(tmp, overwrite=True, filetype="fits")
-    return path
+    # on disk before the rename makes it visible (fsync); permissions 0o666 & ~umask; the map's
+    # uncertainty and mask in the UNCERT and MASK extensions (sunpy's Map.save drops them)
+    return save(smap, path, overwrite=True, prefix=f"{PARTIAL_PREFIX}{path.name}.", fsync=True)
 
 
 def remove_partials(output_dir):
@@ -122,7 +124,7 @@ def input_shape(path):
         return tuple(int(h[f"NAXIS{k}"]) for k in range(h["NAXIS"], 0, -1))
 
 
-def validate_output(path, *, expected_shape=None, method=None):
+def validate_output(path, *, expected_shape=None, method=None, uncertainty=False):
     """
     Check that ``path`` is a complete output of `sunpy_sr.superresolve`.
 
@@ -134,13 +136,17 @@ def validate_output(path, *, expected_shape=None, method=None):
         ``(ny, nx)`` it must have (4x the input's).
     method : str, optional
         The ``SRMETHOD`` it must carry.
+    uncertainty : bool, optional
+        It must hold the map's uncertainty: an ``UNCERT`` image extension of the image's
+        shape (`sunpy_sr.io.save`). Default False (an ``UNCERT`` is then not looked at).
 
     Raises
     ------
     OutputError
         (a `ValueError`) naming the first problem: missing, not FITS, no image, the data
         cut short (fewer bytes than the header announces), another shape, a provenance
-        keyword (``SRMETHOD``, ``SRFACTOR``, ``SRVERS``) missing, or another method.
+        keyword (``SRMETHOD``, ``SRFACTOR``, ``SRVERS``) missing, another method, or (with
+        ``uncertainty``) no ``UNCERT`` extension of the image's shape.
 
     Examples
     --------
@@ -175,6 +181,10 @@ def validate_output(path, *, expected_shape=None, method=None):
             i, hdu = _image_hdu(hdul)
             info = hdul.fileinfo(i)
             header = hdu.header
+            unc = None
+            if uncertainty and "UNCERT" in hdul:
+                j = hdul.index_of("UNCERT")
+                unc = (hdul[j].header, hdul.fileinfo(j))
     except OutputError:
         raise
     except Exception as e:  # astropy raises OSError, ValueError, ... for broken files
@@ -190,6 +200,16 @@ def validate_output(path, *, expected_shape=None, method=None):
         raise OutputError(f"{path.name} lacks the provenance keywords {', '.join(missing)}")
     if method is not None and header["SRMETHOD"] != method:
         raise OutputError(f"{path.name} was made with {header['SRMETHOD']!r}, not {method!r}")
+    if uncertainty:
+        if unc is None:
+            raise OutputError(f"{path.name} has no UNCERT extension (the uncertainty)")
+        unc_header, unc_info = unc
+        if unc_info["datLoc"] + unc_info["datSpan"] > size:
+            raise OutputError(f"{path.name} is truncated: {size} bytes, its UNCERT extension ends at "
+                              f"{unc_info['datLoc'] + unc_info['datSpan']}")
+        unc_shape = tuple(int(unc_header[f"NAXIS{k}"]) for k in range(unc_header.get("NAXIS", 0), 0, -1))
+        if unc_shape != shape:
+            raise OutputError(f"{path.name}: its UNCERT extension has shape {unc_shape}, the image {shape}")
     return path
 
 

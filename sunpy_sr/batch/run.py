@@ -86,8 +86,10 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     summary : str or None
         File name of the ECSV summary in ``output_dir`` (None: not written).
     **options
-        Method options (``weights``, ``ensemble``, ``device``, ``dtype``). ``uncertainty`` is
-        not supported: sunpy's FITS writer does not store a map's uncertainty.
+        Method options (``weights``, ``ensemble``, ``device``, ``dtype``), and
+        ``uncertainty=True``: each map is super-resolved with ``superresolve(...,
+        uncertainty=True)`` and its uncertainty written to the output's ``UNCERT`` extension
+        (`sunpy_sr.io.save`); an existing output without it is not valid, and is redone.
 
     Returns
     -------
@@ -101,7 +103,7 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     Raises
     ------
     SunpySRError
-        Before any work: an unknown method, ``uncertainty``, or two inputs with the same output.
+        Before any work: an unknown method, or two inputs with the same output.
 
     Notes
     -----
@@ -137,10 +139,11 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
     from sunpy_sr.methods import get_method
     from sunpy_sr.version import version
     t_start = time.perf_counter()
-    if options.get("uncertainty"):
-        raise SunpySRError("uncertainty=True is not supported in a batch: sunpy's FITS writer drops a map's "
-                           "uncertainty; call superresolve(..., uncertainty=True) and save it yourself")
-    options.pop("uncertainty", None)
+    if "uncertainty" in options:  # True or absent: one cache key on the workers per setting
+        options["uncertainty"] = bool(options["uncertainty"])
+        if not options["uncertainty"]:
+            del options["uncertainty"]
+    uncertainty = options.get("uncertainty", False)
     scale = get_method(method).scale  # unknown method: fail before any work
     inputs = expand_inputs(paths)
     output_dir = Path(output_dir)
@@ -157,7 +160,7 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
         if o.exists() and not overwrite:
             try:
                 shape = tuple(scale * n for n in input_shape(p))
-                validate_output(o, expected_shape=shape, method=method)
+                validate_output(o, expected_shape=shape, method=method, uncertainty=uncertainty)
                 rows[i] = {"path": str(p), "output": str(o), "status": "skipped", "error": "", "seconds": 0.0,
                            "worker": ""}
                 continue

@@ -23,19 +23,20 @@ def _key(method, options):
     return method, tuple(sorted((k, repr(v)) for k, v in options.items()))
 
 
-def cached_method(method, options=None):
+def cached_method(method, options=None, *, uncertainty=False):
     """
-    The `~sunpy_sr.api.PreparedMethod` for ``method`` and ``options`` in this process.
+    The `~sunpy_sr.api.PreparedMethod` for ``method``, ``options`` and ``uncertainty`` in this process.
 
     Built at the first call (a network is loaded at its first map) and returned by every
-    later call with the same method and options.
+    later call with the same method, options and ``uncertainty``.
     """
     from sunpy_sr.api import prepare_method
     options = dict(options or {})
-    key = _key(method, options)
+    uncertainty = bool(options.pop("uncertainty", uncertainty))
+    key = _key(method, {**options, "uncertainty": True} if uncertainty else options)
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = {"prepared": prepare_method(method, **options), "uses": 0}
+            _CACHE[key] = {"prepared": prepare_method(method, uncertainty=uncertainty, **options), "uses": 0}
         entry = _CACHE[key]
         entry["uses"] += 1
         return entry["prepared"]
@@ -101,10 +102,12 @@ def process_file(path, output, *, method, options, threads):
         smap = sunpy.map.Map(str(path))
         if isinstance(smap, list):
             raise ValueError(f"the file holds {len(smap)} images; one map per file is expected")
-        prepared = cached_method(method, options)
-        sr = superresolve(smap, method=prepared, threads=threads, progress=False)
-        write_map_atomic(sr, output)
-        validate_output(output, expected_shape=sr.data.shape, method=method)
+        options = dict(options)
+        uncertainty = bool(options.pop("uncertainty", False))
+        prepared = cached_method(method, options, uncertainty=uncertainty)
+        sr = superresolve(smap, method=prepared, threads=threads, progress=False, uncertainty=uncertainty)
+        write_map_atomic(sr, output)  # with the UNCERT extension when the map has an uncertainty
+        validate_output(output, expected_shape=sr.data.shape, method=method, uncertainty=uncertainty)
     except Exception as e:  # recorded in the summary; the batch goes on
         row["status"] = "error"
         row["error"] = f"{type(e).__name__}: {' '.join(str(e).split())}"

@@ -97,33 +97,41 @@ def read_map(path):
 def write_map(smap, out, *, overwrite=False, compress=False):
     """
     Write ``smap`` to ``out`` atomically: to a temporary file beside it, renamed when complete
-    (`sunpy_sr.io.atomic_write`; the file gets the permissions of the umask).
+    (`sunpy_sr.io.atomic_write`; the file gets the permissions of the umask). A map's
+    uncertainty goes into an ``UNCERT`` extension (`sunpy_sr.io.save`).
 
     A failure never leaves a half-written file, and an existing ``out`` is kept
     until the new one is complete. Without ``overwrite`` an existing ``out`` is
     refused, also one that appeared while the map was computed (a hard link, which
     fails if the name exists, puts the file in place).
     """
-    from sunpy_sr.io import atomic_write
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.io import atomic_write, save
     out = check_output(out, overwrite)
     try:
-        with atomic_write(out, overwrite=overwrite, suffix=".partial.fits") as tmp:
-            if compress:
+        if compress:
+            with atomic_write(out, overwrite=overwrite, suffix=".partial.fits") as tmp:
                 _write_compressed(smap, tmp)
-            else:
-                smap.save(tmp, overwrite=True, filetype="fits")
-    except FileExistsError:
+        else:
+            save(smap, out, overwrite=overwrite)  # with the UNCERT (and MASK) extension sunpy drops
+    except (FileExistsError, SunpySRError):
+        if overwrite or not out.exists():
+            raise
         raise FileExistsError(f"output {out} exists; pass --overwrite to replace it") from None
     return out
 
 
 def _write_compressed(smap, path):
-    """RICE_1 tile compression in HDU 1 (an empty primary HDU), deterministic bytes."""
+    """RICE_1 tile compression in HDU 1 (an empty primary HDU), deterministic bytes; the
+    uncertainty and mask follow uncompressed (``UNCERT``, ``MASK``: `sunpy_sr.io.save`'s)."""
     import numpy as np
     from astropy.io import fits
+
+    from sunpy_sr.io.fits import extension_hdus
+    extra = extension_hdus(smap)
     hdu = fits.CompImageHDU(data=np.asarray(smap.data), header=smap.fits_header, compression_type="RICE_1",
                             quantize_level=QUANTIZE_LEVEL, dither_seed=DITHER_SEED)
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True, output_verify="fix")
+    fits.HDUList([fits.PrimaryHDU(), hdu, *extra]).writeto(path, overwrite=True, output_verify="fix")
 
 
 @contextmanager

@@ -4,7 +4,7 @@
 ::
 
     sunpy-sr batch INPUT... --out DIR [--scheduler ADDRESS] [--workers N] [--threads T]
-                            [--method M] [--weights W.pt] [--overwrite]
+                            [--method M] [--weights W.pt] [--overwrite] [--uncertainty]
 
 Each INPUT is a FITS file or a folder of them. Outputs ``DIR/<name>_sr.fits`` that exist and
 are valid are skipped, so the same command started again after an interruption finishes the
@@ -42,6 +42,9 @@ def _add_arguments(p, *, quiet=True):
     p.add_argument("--method", default="rcan", help="method (default rcan; e.g. rcan-fast, linear, bicubic)")
     p.add_argument("--weights", help="your own weight file for a network method")
     p.add_argument("--overwrite", action="store_true", help="redo files whose output exists and is valid")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also compute each map's uncertainty and write it to the UNCERT extension of its "
+                        "output (existing outputs without it are redone)")
     if quiet:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -84,6 +87,8 @@ def run(args):
     from sunpy_sr.batch import superresolve_files
     from sunpy_sr.batch.run import SUMMARY_NAME
     options = {"weights": args.weights} if args.weights else {}
+    if getattr(args, "uncertainty", False):
+        options["uncertainty"] = True
     table = superresolve_files(args.inputs, args.out, method=args.method, client=args.scheduler,
                                n_workers=args.workers, threads_per_worker=args.threads,
                                overwrite=args.overwrite, progress=not getattr(args, "quiet", False),

@@ -32,6 +32,10 @@ def add_parser(subparsers, parents):
     p.add_argument("--memmap", action="store_true",
                    help="keep the output in a memory-mapped file beside OUT while it is computed "
                         "(for full disks on machines with little memory)")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also compute the uncertainty (superresolve(..., uncertainty=True)) and write it "
+                        "to the UNCERT extension of OUT (astropy CCDData's convention; read it back with "
+                        "sunpy_sr.load)")
     p.add_argument("--assume-magnetogram", action="store_true",
                    help="skip the product and unit checks (a map that does not say it is a LOS "
                         "magnetogram, or field values in gauss without a unit)")
@@ -89,7 +93,8 @@ def run(args):
         try:
             sr = sunpy_sr.superresolve(smap, method=args.method, tile_size=args.tile_size,
                                        progress=not args.quiet, threads=args.threads, out=buffer,
-                                       assume_magnetogram=args.assume_magnetogram, **options)
+                                       assume_magnetogram=args.assume_magnetogram,
+                                       uncertainty=args.uncertainty, **options)
         except SunpySRError as e:  # the library's advice, in command-line words
             if "assume_magnetogram=True" not in str(e):
                 raise
@@ -99,5 +104,7 @@ def run(args):
         if buffer_path is not None:
             del buffer
             os.unlink(buffer_path)
-    print(f"wrote {out}: {sr.data.shape[1]}x{sr.data.shape[0]} px at {sr.scale[0]:.4f} ({args.method}"
-          f"{', RICE-compressed' if args.compress else ''})")
+    extras = (", RICE-compressed" if args.compress else "") + \
+        (", with its uncertainty" if args.uncertainty else "")
+    print(f"wrote {out}: {sr.data.shape[1]}x{sr.data.shape[0]} px at {sr.scale[0]:.4f} "
+          f"({args.method}{extras})")

@@ -1,9 +1,11 @@
 """
-Writing files: one atomic writer (`atomic_write`) for every output of the package.
+Writing files: one atomic writer (`atomic_write`) for every output of the package, and FITS
+files that keep a map's uncertainty and mask (`save`, `load`; sunpy's ``Map.save`` drops them).
 
 Light to import (standard library only), so the command line can use it before numpy,
-astropy or torch are loaded.
+astropy or torch are loaded: `save` and `load` import them when called.
 """
 from sunpy_sr.io.atomic import atomic_write
+from sunpy_sr.io.fits import load, save
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "save", "load"]
