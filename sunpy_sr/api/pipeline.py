@@ -28,7 +28,20 @@ __all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD",
 
 DEFAULT_METHOD = "rcan"
 
-_NETWORK_OPTIONS = ("weights", "device", "dtype", "ensemble")
+#: values of ``uncertainty``: False, True (the method's calibrated error model), "ensemble"
+UNCERTAINTY_KINDS = (False, True, "ensemble")
+
+
+def _uncertainty_kind(uncertainty):
+    """``False``, ``"error-model"`` or ``"ensemble"`` for a value of ``uncertainty`` (checked)."""
+    if uncertainty is None or uncertainty is False:
+        return False
+    if uncertainty is True:
+        return "error-model"
+    if isinstance(uncertainty, str) and uncertainty == "ensemble":
+        return "ensemble"
+    raise SunpySRError(f"uncertainty must be False, True (the method's calibrated error map) or "
+                       f"'ensemble' (the 16-symmetry spread of a network), got {uncertainty!r}")
 
 
 class PreparedMethod:
@@ -36,20 +49,21 @@ class PreparedMethod:
     A method with its options, built once and reused for many maps.
 
     Made by `prepare_method`; pass it as ``method=`` to `superresolve`. The method
-    function (for a network: the weights loaded and the runner made) is built on
-    first use and then kept, so a series, a batch worker or a user's own loop over
-    files loads a network once. Thread-safe.
+    function (for a network: the weights loaded and the runner made) and its error model
+    are built on first use and then kept, so a series, a batch worker or a user's own loop
+    over files loads a network once. Thread-safe.
 
     Attributes
     ----------
     name : str
         The registered method's name.
     method : `sunpy_sr.methods.Method`
-        The registry entry (``scale``, ``min_size``, ``is_network``).
+        The registry entry (``scale``, ``min_size``, ``is_network``, ``error_model``).
     options : dict
-        The method options (``weights``, ``device``, ``dtype``, ``ensemble``).
-    uncertainty : bool
-        The function returns ``(mean, std)`` (16-symmetry self-ensemble).
+        The method options (e.g. ``weights``, ``device``, ``dtype``, ``ensemble``, ``consistent``).
+    uncertainty : {False, "error-model", "ensemble"}
+        What the uncertainty is: none, the method's calibrated error model
+        (``uncertainty=True``), or the 16-symmetry spread of a network.
     model : str
         The weight file's name for networks (``SRMODEL``), else ``""``.
     dtype : str
@@ -61,50 +75,59 @@ class PreparedMethod:
     def __init__(self, name, *, uncertainty=False, **options):
         self.method = get_method(name)
         self.name = name
-        self.uncertainty = bool(uncertainty)
+        self.uncertainty = _uncertainty_kind(uncertainty)
         self.options = dict(options)
+        if "spread" in options:
+            raise SunpySRTypeError("the 16-symmetry spread is uncertainty='ensemble', not a method option")
         if "dtype" in options:
             check_dtype(options["dtype"])  # at the door, for every method
         self.dtype = "float32"
         if self.method.is_network:
             self.dtype = resolve_dtype(options.get("dtype", "float32"), options.get("device", "cpu"))
-        if self.uncertainty:
+        if self.uncertainty == "ensemble":
             if not self.method.is_network:
-                raise SunpySRError(f"uncertainty=True needs a network method (the spread of its 16-symmetry "
-                                   f"self-ensemble); {name!r} is not one")
-            unknown = sorted(set(options) - set(_NETWORK_OPTIONS))
-            if unknown:
-                raise SunpySRTypeError(f"{name} takes the options {', '.join(_NETWORK_OPTIONS)}; "
-                                       f"got {unknown}")
+                raise SunpySRError(f"uncertainty='ensemble' needs a network method (the spread of its "
+                                   f"16-symmetry self-ensemble); {name!r} is not one: use uncertainty=True")
             if options.get("ensemble", True) is False:
-                raise SunpySRError("uncertainty=True runs the 16-symmetry self-ensemble; ensemble=False "
-                                   "contradicts it")
+                raise SunpySRError("uncertainty='ensemble' runs the 16-symmetry self-ensemble; "
+                                   "ensemble=False contradicts it")
+            if options.get("consistent", False) is not False:
+                raise SunpySRError("uncertainty='ensemble' cannot be combined with consistent: use "
+                                   "uncertainty=True (the calibrated error map), which can")
+            self.options.pop("ensemble", None)
+        if self.uncertainty == "error-model" and self.method.error_model is None:
+            raise SunpySRError(f"{name!r} has no error model, so uncertainty=True cannot give an error map "
+                               "(register one with register_method(..., error_model=...))")
         self.model = ""
         if self.method.is_network:
-            from sunpy_sr.weights import CATALOGUE
             w = options.get("weights")
-            if w:
-                self.model = os.path.basename(str(w))
-            else:  # a network registered without bundled weights is named after itself
-                self.model = CATALOGUE[name].stem if name in CATALOGUE else name
+            self.model = os.path.basename(str(w)) if w else self._bundled_stem(name)
+        self.error_model = None
         self._built = None
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _bundled_stem(name):
+        from sunpy_sr.weights import CATALOGUE  # a network registered without bundled weights: its name
+        return CATALOGUE[name].stem if name in CATALOGUE else name
+
     def build(self):
-        """``(function, receptive_radius)``: built on the first call, the same objects after."""
+        """``(function, receptive_radius)``: built on the first call, the same objects after.
+
+        With ``uncertainty=True`` the method's error model is loaded too (`error_model`);
+        with ``uncertainty="ensemble"`` the function returns ``(mean, std)``.
+        """
         with self._lock:
             if self._built is None:
-                if self.uncertainty:
-                    from sunpy_sr.inference import network_runner
-                    from sunpy_sr.weights import load_network
-                    model, _ = load_network(self.options.get("weights"), default=self.name)
-                    func = network_runner(model, device=self.options.get("device", "cpu"),
-                                          dtype=self.dtype, spread=True)
-                    self._built = (func, model.receptive_radius())
-                elif self.method.is_network:
-                    self._built = self.method.build(**{**self.options, "dtype": self.dtype})
-                else:
-                    self._built = self.method.build(**self.options)
+                options = dict(self.options)
+                if self.method.is_network:
+                    options["dtype"] = self.dtype
+                if self.uncertainty == "ensemble":
+                    options["spread"] = True
+                built = self.method.build(**options)
+                if self.uncertainty == "error-model":
+                    self.error_model = self.method.error_model(**self.options)
+                self._built = built
             return self._built
 
     @property
@@ -112,26 +135,35 @@ class PreparedMethod:
         """The ``HISTORY`` line of an output."""
         line = f"sunpy_sr {version}: super-resolved {self.method.scale}x with {self.name}"
         line += f" ({self.model})" if self.model else ""
-        if self.uncertainty:
-            line += "; 16-symmetry self-ensemble mean, uncertainty = its standard deviation"
+        if self.uncertainty == "ensemble":
+            line += ("; 16-symmetry self-ensemble mean, uncertainty = its standard deviation "
+                     "(not an error bar)")
+        elif self.uncertainty == "error-model":
+            line += "; uncertainty = calibrated 1-sigma error map"
+            if self.error_model is not None:
+                line += f" ({self.error_model.name})"
         return line
 
     @property
     def keys(self):
-        """Provenance keywords: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``, ``SRDTYPE`` (``SRMODEL``)."""
+        """Provenance: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``, ``SRDTYPE`` (``SRMODEL``, ``SRERRMOD``)."""
         keys = {"srmethod": self.name, "srfactor": self.method.scale, "srvers": version}
         if self.model:
             keys["srmodel"] = self.model
         keys["srdtype"] = self.dtype
+        if self.uncertainty == "error-model" and self.error_model is not None:
+            keys["srerrmod"] = self.error_model.name
+        elif self.uncertainty == "ensemble":
+            keys["srerrmod"] = "16-symmetry spread"
         return keys
 
     #: FITS comments of the provenance keywords that have one
-    comments = {"srdtype": "compute precision of the method"}
+    comments = {"srdtype": "compute precision of the method", "srerrmod": "error model of the uncertainty"}
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        unc = ", uncertainty=True" if self.uncertainty else ""
-        return f"PreparedMethod({self.name!r}{unc}{opts})"
+        unc = {False: "", "error-model": ", uncertainty=True", "ensemble": ", uncertainty='ensemble'"}
+        return f"PreparedMethod({self.name!r}{unc[self.uncertainty]}{opts})"
 
 
 def prepare_method(method=DEFAULT_METHOD, *, uncertainty=False, **options):
@@ -142,9 +174,9 @@ def prepare_method(method=DEFAULT_METHOD, *, uncertainty=False, **options):
     ----------
     method : str
         A registered method (see `superresolve`).
-    uncertainty : bool
-        Prepare the 16-symmetry self-ensemble with its spread (networks only; see
-        `superresolve`).
+    uncertainty : bool or "ensemble"
+        Prepare the method's calibrated error map (True) or a network's 16-symmetry
+        spread ("ensemble"); see `superresolve`.
     **options
         Method options, as for `superresolve`.
 
@@ -171,8 +203,9 @@ def _as_prepared(method, uncertainty, options):
         if options:
             raise SunpySRTypeError(f"method options ({', '.join(sorted(options))}) belong to prepare_method, "
                                    "not to superresolve with a prepared method")
-        if uncertainty and not method.uncertainty:
-            raise SunpySRError("uncertainty=True needs a method prepared with uncertainty=True")
+        if _uncertainty_kind(uncertainty) not in (False, method.uncertainty):
+            raise SunpySRError(f"uncertainty={uncertainty!r} needs a method prepared with it "
+                               f"(this one was prepared with uncertainty={method.uncertainty!r})")
         return method
     if not isinstance(method, str):
         raise SunpySRTypeError(f"method must be a method name or a PreparedMethod, "
@@ -215,20 +248,33 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     out : `numpy.ndarray`, optional
         Preallocated float32 output (e.g. a `numpy.memmap`) of the output shape
         (a single map or array only).
-    uncertainty : bool
-        Networks only. Run the 16-symmetry self-ensemble (as ``ensemble=True``: the data
-        are its mean) and attach the standard deviation of the 16 outputs (ddof 0), in
-        the output's unit, as an `astropy.nddata.StdDevUncertainty`: a Map's and an
-        NDCube's ``.uncertainty`` (per map for a MapSequence); an array input returns
-        ``(sr, std)``. It measures the network's sensitivity to the orientation and
-        polarity of its input, not the error of the output: on held-out real HMI the
-        error is several times larger than this spread (``docs/many_maps.rst``). 16x
-        the time of one pass. sunpy does not write ``.uncertainty`` to FITS: save
-        ``sr.uncertainty.array`` yourself if you need it on disk.
+    uncertainty : bool or "ensemble"
+        ``True``: attach the method's calibrated 1-sigma error map, an estimate of the
+        standard deviation of ``output - truth`` at each pixel (truth: what HMI would record
+        at 4x the resolution under the training degradation), as an
+        `astropy.nddata.StdDevUncertainty` in the output's unit: a Map's and an NDCube's
+        ``.uncertainty`` (per map for a MapSequence); an array input returns ``(sr, sigma)``.
+        Every bundled method has one (`sunpy_sr.weights.ERROR_MODELS`), fit and calibrated on
+        held-out real HMI (``docs/guide/error_maps.rst``: calibration by band and disk ring;
+        the cost is about that of a small network on the input grid). A map in
+        helioprojective coordinates gets the calibration of each ring of disk position; an
+        array, a CEA cutout or a cube that of the inner disk. With your own ``weights``, the
+        error model beside them (``sunpy-sr fit-errors``) is used, and its absence is an
+        error. Where the input leaves the training range (the last 2 pixels at the limb,
+        fields beyond 2000 G) sigma has its own, larger calibration. Errors of the
+        degradation model itself (a real PSF unlike the training Gaussian) are not in it.
+        ``"ensemble"``: networks only, the former meaning: the 16-symmetry self-ensemble
+        mean, with the standard deviation of its 16 outputs as the uncertainty. That
+        measures the network's sensitivity to the orientation and polarity of its input,
+        not the error (on held-out real HMI the error is 5-7x larger), at 16x the time.
+        Write a map with its uncertainty with `sunpy_sr.save` (sunpy's own ``save`` drops it).
     **options
         Method options: ``weights=PATH`` (your own weights from ``sunpy-sr train``),
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
-        ``device="cpu"|"cuda"|"mps"``, ``dtype="float32"|"bfloat16"|"auto"`` for networks
+        ``consistent=True`` (every method: project the output so that it degrades back onto
+        the input, `sunpy_sr.inference.consistency`; ``"bin"`` or a dict for another
+        degradation recipe), ``device="cpu"|"cuda"|"mps"``,
+        ``dtype="float32"|"bfloat16"|"auto"`` for networks
         (default "float32"; "auto" is bfloat16 on a CPU with native bfloat16, see
         `sunpy_sr.inference.native_bfloat16`, and float32 otherwise). The precision used
         is recorded as ``SRDTYPE``.

@@ -11,6 +11,7 @@ import sunpy.map
 
 from sunpy_sr.core.grid import restore_nan
 from sunpy_sr.core.header import add_provenance, rescale_meta
+from sunpy_sr.core.range_guard import bound_output, guard_radius
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
@@ -23,23 +24,56 @@ __all__ = ["FILL_VALUE"]
 FILL_VALUE = 0.0
 
 
+def _tile_function(prepared, func):
+    """
+    The function run on each padded tile: ``tile (NaN off-disk) -> output`` or ``-> (output, sigma)``.
+
+    It fills NaN with `FILL_VALUE`, runs the method, bounds the output where the input leaves
+    the training range (`sunpy_sr.core.range_guard`) and, with an uncertainty, computes it
+    from the tile's input and bounded output (the method's error model) or takes the
+    ensemble's spread. Everything it does is local, so tiled == untiled.
+    """
+    em = prepared.error_model
+    spread = prepared.uncertainty == "ensemble"
+    scale = prepared.method.scale
+
+    def run(a):
+        bad = np.isnan(a)
+        filled = np.where(bad, np.float32(FILL_VALUE), a)
+        y = func(filled)
+        std = None
+        if spread:
+            y, std = y
+        y = np.array(y, dtype=np.float32, copy=False)
+        ood = bound_output(y, filled, bad, scale=scale)
+        if em is not None:
+            std = em(filled, y, bad, ood=ood)
+        return y if std is None else np.stack((y, std), axis=-1)
+    return run
+
+
 def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_workers, out):
     """
-    Run a prepared method on a 2D array in gauss (modified: ``bad`` pixels filled).
+    Run a prepared method on a 2D array in gauss (modified: ``bad`` pixels set to NaN).
 
     Returns ``(result, std)`` in gauss, ``std`` None without uncertainty; children of
-    ``bad`` pixels are NaN in both.
+    ``bad`` pixels are NaN in both. ``std`` lacks the ring factors of the error model
+    (`_ring_factors`: they need the map's coordinates).
     """
     m = prepared.method
     func, radius = prepared.build()
+    em = prepared.error_model
     if radius == float("inf"):
         if tile_size is not None and max(data.shape) > tile_size:
             warnings.warn(f"{prepared.name}: global channel attention has an unbounded receptive field, "
                           "so the map is processed in one piece (no tiling)", SunpySRUserWarning,
                           stacklevel=2)
         tile_size, radius = None, 0
+    # the output at a pixel needs the input within the method's radius and the range check's;
+    # the error model needs the bounded output within its own radius of it
+    pad = max(int(radius), guard_radius()) + (em.net.receptive_radius() if em is not None else 0)
     any_bad = bool(bad.any())
-    data[bad] = FILL_VALUE
+    data[bad] = np.nan
     import torch
     threads = int(threads) if threads is not None else torch.get_num_threads()
     if threads < 1:
@@ -47,25 +81,53 @@ def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_worker
     if int(tile_workers) < 1:
         raise SunpySRError(f"tile_workers must be a positive integer, got {tile_workers}")
     workers = min(int(tile_workers), threads) if tile_size is not None and max(data.shape) > tile_size else 1
-    tiled = dict(scale=m.scale, pad=int(radius), tile=tile_size, skip=bad if any_bad else None,
+    tiled = dict(scale=m.scale, pad=pad, tile=tile_size, skip=bad if any_bad else None,
                  progress=progress, workers=workers)
+    run = _tile_function(prepared, func)
     std = None
     with torch_threads(max(1, threads // workers)):
         if prepared.uncertainty:
-            # mean and std side by side on a last axis: the tile loop copies whole (row, column) blocks
+            # output and sigma side by side on a last axis: the tile loop copies whole (row, column) blocks
             both = np.empty((data.shape[0] * m.scale, data.shape[1] * m.scale, 2), dtype=np.float32)
-            run_tiled(lambda a: np.stack(func(a), axis=-1), data, out=both, **tiled)
-            result, std = both[..., 0], both[..., 1]
+            run_tiled(run, data, out=both, **tiled)
+            result, std = both[..., 0], np.ascontiguousarray(both[..., 1])
+            result = np.ascontiguousarray(result) if out is None else result
             if out is not None:
                 out[...] = result
                 result = out
         else:
-            result = run_tiled(func, data, out=out, **tiled)
+            result = run_tiled(run, data, out=out, **tiled)
     if any_bad:
         restore_nan(result, bad, m.scale)
         if std is not None:
             restore_nan(std, bad, m.scale)
     return result, std
+
+
+def _ring_factors(smap, em, scale):
+    """
+    The error model's ring factor for every output pixel of a helioprojective map, or None.
+
+    Disk position ``r = rho / R_sun`` is taken at the centre of each input pixel from the
+    map's WCS (its children share it); maps in other frames (CEA cutouts) get None.
+    """
+    from sunpy.coordinates import Helioprojective
+    if not isinstance(smap.coordinate_frame, Helioprojective):
+        return None
+    try:
+        rsun = smap.rsun_obs.to_value("arcsec")
+    except Exception:  # no observer distance or radius: no disk position
+        return None
+    ny, nx = smap.data.shape
+    factors = np.empty((ny, nx), dtype=np.float32)
+    x = np.arange(nx, dtype=np.float64)
+    step = max(1, 2_000_000 // max(nx, 1))  # rows per chunk: a 4096^2 disk in 9 chunks
+    for r0 in range(0, ny, step):
+        yy, xx = np.meshgrid(np.arange(r0, min(r0 + step, ny), dtype=np.float64), x, indexing="ij")
+        tx, ty = smap.wcs.pixel_to_world_values(xx, yy)
+        rho = np.hypot(np.mod(tx + 180.0, 360.0) - 180.0, ty) * 3600.0  # deg -> arcsec
+        factors[r0:r0 + step] = em.calibration.ring_factor(rho / rsun)
+    return np.broadcast_to(factors[:, None, :, None], (ny, scale, nx, scale)).reshape(ny * scale, nx * scale)
 
 
 def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram, out):
@@ -78,6 +140,10 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
                              threads=threads, tile_workers=tile_workers, out=out)
     if not is_map:
         return result if std is None else (result, std)
+    if std is not None and prepared.error_model is not None:
+        rings = _ring_factors(smap, prepared.error_model, m.scale)
+        if rings is not None:
+            std *= rings
     from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
     meta = rescale_meta(smap.meta, m.scale, result.shape)
     add_provenance(meta, history=prepared.history, comments=prepared.comments, **prepared.keys)

@@ -7,8 +7,16 @@ from sunpy_sr.methods.registry import register_method
 __all__ = []
 
 
+def _bundled_error_model(method):
+    def load(*, weights=None, **options):
+        from sunpy_sr.weights import load_error_model
+        return load_error_model(method, weights=weights)
+    return load
+
+
 @register_method("bicubic", scale=4, min_size=2,
-                 description="cubic convolution (Keys 1981, a = -0.75), edges clamped")
+                 description="cubic convolution (Keys 1981, a = -0.75), edges clamped",
+                 error_model=_bundled_error_model("bicubic"))
 def _build_bicubic(*, consistent=False, **options):
     if options:
         raise SunpySRTypeError(f"bicubic takes no options other than 'consistent', got {sorted(options)}")
@@ -26,7 +34,8 @@ def _build_bicubic(*, consistent=False, **options):
 
 @register_method("linear", scale=4, min_size=7,
                  description="least-squares optimal linear filter, one per output phase, fitted on "
-                             "the training pairs (a strong classical baseline)")
+                             "the training pairs (a strong classical baseline)",
+                 error_model=_bundled_error_model("linear"))
 def _build_linear(*, weights=None, consistent=False, **options):
     if options:
         raise SunpySRTypeError(f"linear takes only 'weights' and 'consistent', got {sorted(options)}")

@@ -1,11 +1,11 @@
 """Network methods, each built from the weight catalogue (`sunpy_sr.weights.catalogue`)."""
-from sunpy_sr.exceptions import SunpySRTypeError
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.methods.registry import register_method
 from sunpy_sr.weights.catalogue import CATALOGUE
 
 __all__ = ["register_network"]
 
-_OPTIONS = ("weights", "device", "dtype", "ensemble", "consistent")
+_OPTIONS = ("weights", "device", "dtype", "ensemble", "consistent", "spread")
 
 
 def register_network(method, *, description, min_size=8):
@@ -15,10 +15,14 @@ def register_network(method, *, description, min_size=8):
     The built function takes the options ``weights`` (a user's own weight file or
     training checkpoint, of any registered architecture), ``device``, ``dtype``
     ("float32", "bfloat16" or "auto"), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
-    and ``consistent`` (False; True or a degradation recipe projects each padded tile's
-    output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`).
+    ``consistent`` (False; True or a degradation recipe projects each padded tile's
+    output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`)
+    and ``spread`` (False; True makes the function return ``(mean, std)`` of the 16-symmetry
+    self-ensemble: ``superresolve(..., uncertainty="ensemble")``). Its error model is the one
+    bundled for ``method``, or for ``weights`` the one beside that file.
     """
-    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, consistent=False, **options):
+    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, consistent=False, spread=False,
+              **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
         from sunpy_sr.inference import network_runner
@@ -28,9 +32,20 @@ def register_network(method, *, description, min_size=8):
         consistency_recipe(consistent)  # a bad value fails before the network loads
         check_dtype(dtype)
         model, _ = load_network(weights, default=method)
+        if spread:
+            if consistent is not False or ensemble:
+                raise SunpySRError("the 16-symmetry spread (uncertainty='ensemble') runs the self-ensemble "
+                                   "itself and cannot be combined with consistent or ensemble")
+            return network_runner(model, device=device, dtype=dtype, spread=True), model.receptive_radius()
         return consistent_method(network_runner(model, device=device, dtype=dtype, ensemble=ensemble),
                                  model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
-    register_method(method, scale=4, min_size=min_size, is_network=True, description=description)(build)
+
+    def error_model(*, weights=None, device="cpu", **options):
+        from sunpy_sr.inference.runner import resolve_device
+        from sunpy_sr.weights import load_error_model
+        return load_error_model(method, weights=weights, device=resolve_device(device).type)
+    register_method(method, scale=4, min_size=min_size, is_network=True, description=description,
+                    error_model=error_model)(build)
     return build
 
 

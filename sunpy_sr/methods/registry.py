@@ -12,7 +12,11 @@ where output pixel ``j`` is centred on input coordinate ``(j + 0.5) / scale - 0.
     the smallest input (pixels per axis) it accepts;
 ``receptive_radius``
     LR pixels beyond which input cannot change an output pixel, used by
-    `sunpy_sr.inference.tiling` to pad tiles so that tiling is exact.
+    `sunpy_sr.inference.tiling` to pad tiles so that tiling is exact;
+``error_model``
+    optional: ``error_model(**options) -> ErrorModel``, the method's calibrated error model
+    for those options (`sunpy_sr.inference.errors`), used by ``superresolve(...,
+    uncertainty=True)``; a method without one cannot give an error map.
 
 Register a new one with :func:`register_method` (sunkit-image's pattern); it then
 appears in `available_methods`, in the docstring of `sunpy_sr.superresolve` and in the
@@ -39,11 +43,16 @@ class Method:
     # (options) -> (array -> array, receptive_radius); options are method-specific keywords
     build: Callable = field(repr=False)
     is_network: bool = False
+    # (options) -> `sunpy_sr.inference.errors.ErrorModel`; None: the method has no error model
+    error_model: Callable = field(default=None, repr=False)
 
 
-def register_method(name, *, scale, min_size, description, is_network=False):
+def register_method(name, *, scale, min_size, description, is_network=False, error_model=None):
     """
     Decorator registering ``build(**options) -> (function, receptive_radius)`` as ``name``.
+
+    ``error_model``, if given, is ``error_model(**options) -> ErrorModel`` (the same options
+    as ``build``), for ``superresolve(..., uncertainty=True)``.
 
     The listing in `sunpy_sr.superresolve`'s docstring is refreshed, so a method
     registered after import is documented like the bundled ones.
@@ -67,7 +76,7 @@ def register_method(name, *, scale, min_size, description, is_network=False):
     False
     """
     def deco(build):
-        METHODS[name] = Method(name, scale, min_size, description, build, is_network)
+        METHODS[name] = Method(name, scale, min_size, description, build, is_network, error_model)
         for listener in _LISTENERS:
             listener()
         return build

@@ -5,12 +5,13 @@ A weight file stores a state_dict and, beside it, the preset name and the exact
 keyword arguments, so that :func:`build_model` can rebuild the network without
 pickled code (deepCR's pattern).
 """
+from sunpy_sr.models.error import ErrorNet
 from sunpy_sr.models.progan import ProGenerator
 from sunpy_sr.models.rcan import RCAN
 
 __all__ = ["ARCHITECTURES", "PRESETS", "build_model", "get_preset"]
 
-ARCHITECTURES = {"rcan": RCAN, "progan": ProGenerator}
+ARCHITECTURES = {"rcan": RCAN, "progan": ProGenerator, "errornet": ErrorNet}
 
 #: Named configurations. ``rcan-paper`` is Rahman et al. (2020) / Zhang et al. (2018):
 #: 10 groups x 20 blocks x 64 features, reduction 16 (15.4 M parameters); meant for a GPU.
@@ -55,6 +56,10 @@ PRESETS = {
                      "bottleneck": 2},
     "progan-tiny": {"arch": "progan", "dcus": [1, 1], "n_layers": 2, "growth": 4, "width": [8, 8],
                     "bottleneck": 2},
+    # Error models (`ErrorNet`, on the LR grid): errornet-small for the networks, errornet-tiny for
+    # the classical methods (whose own pass is cheap) and for tests.
+    "errornet-small": {"arch": "errornet", "channels": 24, "layers": 3},
+    "errornet-tiny": {"arch": "errornet", "channels": 8, "layers": 2},
 }
 
 

@@ -17,9 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from sunpy_sr.exceptions import WeightsError
-from sunpy_sr.weights.catalogue import weights_path
+from sunpy_sr.weights.catalogue import error_model_path, weights_path
 
-__all__ = ["load_network", "export_weights", "safe_torch_load", "sha256"]
+__all__ = ["load_network", "load_error_model", "export_weights", "export_error_model", "safe_torch_load",
+           "sha256"]
 
 
 def sha256(path):
@@ -228,6 +229,71 @@ def export_weights(checkpoint, out_path, *, fp16=True, **metadata):
     meta = {"model_config": model_config, "iterations": checkpoint["iteration"],
             "train_config": checkpoint.get("config"), "storage": "float16" if fp16 else "float32",
             **metadata, "sha256": sha256(out_path)}
+    out_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    _read_cached.cache_clear()
+    return out_path
+
+
+def load_error_model(method=None, *, path=None, weights=None, device="cpu"):
+    """
+    Load a calibrated error model (`sunpy_sr.inference.errors.ErrorModel`), hash-checked.
+
+    Parameters
+    ----------
+    method : str, optional
+        The method whose bundled error model is loaded (`sunpy_sr.weights.catalogue.ERROR_MODELS`).
+    path : path-like, optional
+        An error-model file (``.pt`` with its ``.json`` beside it), instead.
+    weights : path-like, optional
+        A user's weight file: the error model beside it (``STEM-errors.pt``), instead.
+    device : str
+        Torch device of the error model's network.
+
+    Raises
+    ------
+    WeightsError
+        No such error model, hash mismatch, unsafe file, or a file that is not an error model.
+
+    Examples
+    --------
+    >>> from sunpy_sr.weights import load_error_model
+    >>> em = load_error_model("rcan")
+    >>> em.name, em.receptive_radius, len(em.calibration.band_factors)
+    ('rcan-lite-errors', 3, 3)
+    """
+    from sunpy_sr.inference.errors import Calibration, ErrorModel
+    if path is None:
+        path = error_model_path(method, weights=weights)
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"error-model file {path} does not exist")
+    if not path.with_suffix(".json").exists():
+        raise WeightsError(f"error-model file {path} has no metadata "
+                           f"{path.with_suffix('.json').name} beside it")
+    state, config, meta = _read_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    if meta.get("kind") != "error-model" or config.get("arch") != "errornet":
+        raise WeightsError(f"{path.name} is not an error model (kind {meta.get('kind')!r})")
+    from sunpy_sr.models.registry import build_model
+    net = build_model(config)
+    try:
+        net.load_state_dict(state, strict=True)
+        cal = Calibration(**meta["calibration"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as e:
+        raise WeightsError(f"{path.name}: not a valid error model: {str(e).splitlines()[0]}") from None
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return ErrorModel(net.eval(), cal, name=path.stem, device=device)
+
+
+def export_error_model(net, out_path, metadata):
+    """
+    Write an error model: ``out_path`` (.pt, float32 state_dict) and its ``.json`` (``metadata``
+    plus the SHA-256 of the ``.pt``). Returns ``out_path``.
+    """
+    import torch
+    out_path = Path(out_path)
+    torch.save({k: v.contiguous() for k, v in net.state_dict().items()}, out_path)
+    meta = {**metadata, "sha256": sha256(out_path)}
     out_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     _read_cached.cache_clear()
     return out_path
