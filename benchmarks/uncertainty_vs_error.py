@@ -1,8 +1,8 @@
 """
-Is the self-ensemble spread (``superresolve(..., uncertainty=True)``) an error bar? Measured.
+Is the self-ensemble spread (``superresolve(..., uncertainty="ensemble")``) an error bar? Measured.
 
 Real HR crops that the bundled networks never trained on are degraded 4x (the training
-forward model, `sunpy_sr.degrade`), super-resolved with ``uncertainty=True``, and the spread
+forward model, `sunpy_sr.degrade`), super-resolved with ``uncertainty="ensemble"``, and the spread
 (the standard deviation of the 16 symmetric passes) is compared with the true error
 ``SR - HR``, pixel by pixel:
 
@@ -96,7 +96,7 @@ def main():
     a = p.parse_args()
     import sunpy_sr
     from sunpy_sr.api import prepare_method
-    prepared = prepare_method(a.method, uncertainty=True)
+    prepared = prepare_method(a.method, uncertainty="ensemble")
     pooled = {}
     t_all = time.perf_counter()
     for name, hr_map in crops(a.data):

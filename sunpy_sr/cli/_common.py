@@ -84,12 +84,23 @@ def check_output(path, overwrite):
 
 
 def read_map(path):
-    """One map from a FITS file (a clear error for a missing file or several images)."""
+    """
+    One map from a FITS file (a clear error for a missing file or several images).
+
+    A file written by `sunpy_sr.save` (a map with its ``UNCERT`` or ``MASK`` extension) is
+    read with `sunpy_sr.load`: one map, the extensions attached to it.
+    """
     import sunpy.map
     if not Path(path).exists():
         raise FileNotFoundError(f"no such file: {path}")
     m = sunpy.map.Map(path)
     if isinstance(m, list):
+        from astropy.io import fits
+        with fits.open(path) as hdul:
+            names = {h.name for h in hdul[1:]}
+        if names & {"UNCERT", "MASK"}:
+            from sunpy_sr.io import load
+            return load(path)
         raise ValueError(f"{path} holds {len(m)} images; give one map")
     return m
 

@@ -36,6 +36,10 @@ __all__ = ["ErrorFitConfig", "ResidualImage", "residual_image", "fit_error_net",
 BANDS = ((0.0, 200.0), (200.0, 1000.0), (1000.0, np.inf))
 #: rings of r = rho / R_sun in which calibration is reported on full disks
 RINGS = ((0.0, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 0.98), (0.98, 0.99), (0.99, np.inf))
+#: r = rho / R_sun beyond which a full disk's pixels are the extreme limb: HMI's isolated spikes of
+#: several kG there would dominate every strong-field sample, so they are left out of the fit and of
+#: the band factors (the outermost ring's own factor covers them)
+EXTREME_LIMB = 0.99
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class ErrorFitConfig:
     patch: int = 48                 # LR pixels
     lr: float = 2e-3
     seed: int = 0
-    min_pixels: int = 1000          # fewer calibration pixels in a band: see `calibrate`
+    min_pixels: int = 400           # fewer calibration pixels in a band: see `calibrate`
     strong_fraction: float = 0.5    # share of patches centred on a pixel with |B_HR| > strong_field
     strong_field: float = 200.0     # G
 
@@ -132,6 +136,12 @@ def _valid(img):
     return img.hr_mask(img.use) & np.isfinite(img.hr)
 
 
+def _on_disk(img):
+    """`_valid` pixels short of the extreme limb (`EXTREME_LIMB`; all pixels of an image without ``r``)."""
+    v = _valid(img)
+    return v if img.r is None else v & img.hr_mask(img.r < EXTREME_LIMB)
+
+
 def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
     """
     Fit an `~sunpy_sr.models.error.ErrorNet` to the errors of ``images`` (Gaussian NLL).
@@ -139,7 +149,8 @@ def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
     A share ``config.strong_fraction`` of the patches is centred on a random valid pixel with
     ``|B_HR| > config.strong_field`` (strong fields are rare: under 1 % of a full disk), the
     rest drawn with probability proportional to each image's valid pixels; the loss covers
-    only valid pixels (``use``, finite truth). Drawing more strong-field patches changes
+    only valid pixels (``use``, finite truth, short of the extreme limb of a full disk:
+    `EXTREME_LIMB`). Drawing more strong-field patches changes
     which inputs the network sees most, not the conditional spread it estimates for each.
 
     Parameters
@@ -167,7 +178,7 @@ def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
     imgs = [i for i in images if min(i.lr.shape) >= p]
     if not imgs:
         raise ValueError(f"no fit image is at least {p} LR pixels on a side")
-    valid = [_valid(i) for i in imgs]
+    valid = [_on_disk(i) for i in imgs]
     weights = np.array([v.sum() for v in valid], dtype=np.float64)
     weights /= weights.sum()
     strong = [np.argwhere(v & (np.abs(np.nan_to_num(i.hr)) > config.strong_field))
@@ -233,7 +244,7 @@ def _band_z(net, images, cal):
     """Per band of the output's |B|: ``error / raw sigma`` over in-range inner-disk pixels of ``images``."""
     z_band = [[] for _ in cal.band_factors]
     for img, raw in zip(images, _raw_sigmas(net, images)):
-        inner = _valid(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
+        inner = _on_disk(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
         if img.r is not None:
             inner &= img.hr_mask(img.r < cal.ring_edges[0])
         band = np.searchsorted(np.asarray(cal.band_edges, np.float32), np.abs(img.sr), side="right")
@@ -307,7 +318,8 @@ def calibration_report(error_model, images):
     by what the method may have failed to reproduce (a small element the output smoothed
     away is in a strong ``|B_HR|`` band with a weak output), so no error map calibrated on
     its input can be calibrated in them. Both leave out the out-of-range pixels, which have
-    their own entry.
+    their own entry, and the extreme limb of a full disk (`EXTREME_LIMB`), which is the last
+    ring.
 
     Returns
     -------
@@ -316,7 +328,7 @@ def calibration_report(error_model, images):
         "rings": {label: stats}, "out_of_range": stats}`` with the statistics of
         `sunpy_sr.metrics.calibration_statistics` (rings only over full disks).
     """
-    errs, sigmas, hrs, rings, oods = [], [], [], [], []
+    errs, sigmas, hrs, rings, oods, limbs = [], [], [], [], [], []
     cal = error_model.calibration
     for img in images:
         v = _valid(img)
@@ -331,15 +343,16 @@ def calibration_report(error_model, images):
         hrs.append(img.hr[v])
         rings.append(ring[v])
         oods.append(img.hr_mask(ood_lr)[v])
-    e, s, h, r, o = (np.concatenate(a) for a in (errs, sigmas, hrs, rings, oods))
+        limbs.append(~_on_disk(img)[v])
+    e, s, h, r, o, lb = (np.concatenate(a) for a in (errs, sigmas, hrs, rings, oods, limbs))
     y = e + h  # the output
     out = {"all": calibration_statistics(e, s), "bands": {}, "bands_truth": {}, "rings": {},
            "out_of_range": calibration_statistics(e[o], s[o])}
     for lo, hi in BANDS:
         label = f"{lo:.0f}-{hi:.0f} G" if np.isfinite(hi) else f">{lo:.0f} G"
-        k = (np.abs(y) >= lo) & (np.abs(y) < hi) & ~o
+        k = (np.abs(y) >= lo) & (np.abs(y) < hi) & ~o & ~lb
         out["bands"][label] = calibration_statistics(e[k], s[k])
-        k = (np.abs(h) >= lo) & (np.abs(h) < hi) & ~o
+        k = (np.abs(h) >= lo) & (np.abs(h) < hi) & ~o & ~lb
         out["bands_truth"][label] = calibration_statistics(e[k], s[k])
     if np.isfinite(r).any():
         for lo, hi in RINGS:
