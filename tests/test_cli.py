@@ -309,8 +309,8 @@ def test_console_script_entry_point(tmp_path):
 def test_one_module_per_subcommand():
     """Every module of SUBCOMMANDS that exists adds its command(s) and dispatches to its own run()."""
     import importlib
-    assert SUBCOMMANDS == ["superresolve", "degrade", "train", "export_weights", "fit_linear", "evaluate",
-                           "batch"]
+    assert SUBCOMMANDS == ["superresolve", "degrade", "train", "export_weights", "fit_linear", "fit_errors",
+                           "evaluate", "batch"]
     parser = build_parser()
     for name in SUBCOMMANDS:
         path = Path(sunpy_sr.__file__).parent / "cli" / f"{name}.py"
@@ -337,6 +337,7 @@ MINIMAL_ARGS = {
     "train": ["rcan", "--data", "d", "--out", "o"],
     "export-weights": ["c.pt", "w.pt"],
     "fit-linear": ["--data", "d", "--out", "f.npz"],
+    "fit-errors": ["rcan", "--fit", "a.fits", "--calibrate", "b.fits", "--out", "e.pt"],
     "evaluate": ["--data", "d", "--out", "o"],
 }
 
@@ -444,6 +445,12 @@ def test_train_refuses_an_existing_checkpoint_without_resume(tmp_path, capsys):
     status, _, err = run(["train", "rcan", "--data", str(tmp_path), "--out", str(tmp_path)], capsys)
     assert_one_line_error(status, err, "checkpoint.pt exists; pass --resume to continue it or --overwrite")
     assert files_in(tmp_path) == ["checkpoint.pt"]
+
+
+def test_evaluate_uncertainty_option():
+    parser = build_parser()
+    assert parser.parse_args(["evaluate", *MINIMAL_ARGS["evaluate"]]).uncertainty is False
+    assert parser.parse_args(["evaluate", *MINIMAL_ARGS["evaluate"], "--uncertainty"]).uncertainty is True
 
 
 def test_evaluate_needs_out_and_refuses_earlier_results(tmp_path, capsys):

@@ -447,3 +447,35 @@ def test_magnetic_elements_units_and_bad_thresholds():
     with pytest.raises(SunpySRError, match="shapes differ"):
         element_statistics(np.zeros((3, 3)), np.zeros((3, 4)))
     assert np.isnan(element_statistics(np.zeros((3, 3)), np.zeros((3, 3)))["count_ratio"])
+
+
+@pytest.fixture(scope="module")
+def sample_pair():
+    """The one 128x128 crop (and its LR) of the shipped real cutout within 500" of disk centre."""
+    from sunpy_sr.core.pairs import PairRecipe, make_pairs
+    from sunpy_sr.data import sample
+    pairs = make_pairs([sample.HMI_ACTIVE_REGION], PairRecipe(size=128, stride=128), progress=False)
+    assert len(pairs) == 1
+    return pairs
+
+
+def test_evaluate_uncertainty_columns_pooled(sample_pair):
+    from sunpy_sr.evaluation import UNCERTAINTY_COLUMNS
+    from sunpy_sr.metrics.calibration import calibration_statistics
+    plain, plain_out = evaluate(sample_pair, methods=("progan",), progress=False, return_outputs=True)
+    assert tuple(plain.colnames) == EVALUATE_COLUMNS and "calibration" not in plain.meta
+    table, outputs = evaluate(sample_pair, methods=("progan",), progress=False, return_outputs=True,
+                              uncertainty=True)
+    assert tuple(table.colnames) == EVALUATE_COLUMNS + UNCERTAINTY_COLUMNS
+    assert np.array_equal(outputs["progan"][0], plain_out["progan"][0])  # the same SR
+    row = table[0]
+    assert 0.5 < row["rms_z"] < 2
+    assert 0.4 < row["coverage_1"] < 0.95 and row["coverage_1"] < row["coverage_2"] <= 1
+    assert np.isfinite(row["nll"]) and np.isfinite(row["nll_constant"])
+    # the pooled statistics of the error map superresolve gives
+    sr, sigma = superresolve(sample_pair.lr[0], method="progan", uncertainty=True)
+    stats = calibration_statistics(sr - sample_pair.hr[0], sigma)
+    assert row["rms_z"] == pytest.approx(stats["rms_z"]) and row["nll"] == pytest.approx(stats["nll"])
+    assert table.meta["calibration"]["progan"]["n"] == sr.size
+    with pytest.raises(ValueError, match="given outputs"):
+        evaluate(sample_pair, methods={"given": list(sample_pair.hr)}, uncertainty=True, progress=False)

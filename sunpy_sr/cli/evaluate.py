@@ -24,6 +24,11 @@ def add_parser(subparsers, parents):
                    help="HR crop size in pixels, a multiple of 4 (default 512); a map smaller than this "
                         "is refused")
     p.add_argument("--stride", type=int, default=512, help="HR crop stride in pixels (default 512)")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also score each method's calibrated error map (uncertainty=True; every method "
+                        "needs an error model): adds the table columns rms_z (RMS of error/sigma), "
+                        "coverage_1, coverage_2 (fractions of pixels within 1 and 2 sigma), nll and "
+                        "nll_constant (nats/pixel), over all pixels of all crops")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the results of an earlier run in --out (default: refuse)")
     return p
@@ -42,4 +47,4 @@ def run(args):
     from sunpy_sr.evaluation import run_evaluation
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     run_evaluation(args.data, methods, out_dir=out, max_distance=args.max_distance, size=args.size,
-                   stride=args.stride, progress=not args.quiet)
+                   stride=args.stride, progress=not args.quiet, uncertainty=args.uncertainty)

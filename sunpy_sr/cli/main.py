@@ -9,7 +9,8 @@ The ``sunpy-sr`` command line: the parser, the global options and the dispatch.
     sunpy-sr train rcan --data DIR --out DIR [--config RUN.json] [--resume]
     sunpy-sr export-weights CHECKPOINT.pt OUT.pt
     sunpy-sr fit-linear --data DIR --out linear.npz [--config RUN.json]
-    sunpy-sr evaluate --data DIR --out DIR [--methods bicubic,linear,rcan]
+    sunpy-sr fit-errors METHOD --fit FILE... --calibrate FILE... [--weights W.pt] [--out OUT.pt]
+    sunpy-sr evaluate --data DIR --out DIR [--methods bicubic,linear,rcan] [--uncertainty]
 
 Each subcommand is a module ``sunpy_sr.cli.<name>`` (``SUBCOMMANDS``) with
 ``add_parser(subparsers, parents)`` and ``run(args)`` (which may return an exit
@@ -35,7 +36,8 @@ from sunpy_sr.version import version
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
 #: Subcommand modules, in the order of ``sunpy-sr --help``.
-SUBCOMMANDS = ["superresolve", "degrade", "train", "export_weights", "fit_linear", "evaluate", "batch"]
+SUBCOMMANDS = ["superresolve", "degrade", "train", "export_weights", "fit_linear", "fit_errors", "evaluate",
+               "batch"]
 
 
 def _positive_int(text):

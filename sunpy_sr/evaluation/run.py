@@ -22,7 +22,7 @@ __all__ = ["run_evaluation"]
 
 
 def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, size=512, stride=512,
-                   n_panel=3, progress=True, cache_dir=None, **method_options):
+                   n_panel=3, progress=True, cache_dir=None, uncertainty=False, **method_options):
     """
     Evaluate ``methods`` on the magnetograms in ``data`` and write table and figures.
 
@@ -44,6 +44,10 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
         crops) is refused, with a warning when other maps remain, else an error.
     n_panel : int
         Crops shown in Figure 2 (those with the strongest field).
+    uncertainty : bool
+        Also score each method's calibrated error map: the table gets the columns
+        ``rms_z``, ``coverage_1``, ``coverage_2``, ``nll`` and ``nll_constant``
+        (`sunpy_sr.evaluation.evaluate`, pooled over all pixels of all crops).
 
     Returns
     -------
@@ -84,7 +88,7 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     if not len(pairs):
         raise SunpySRError("no crop satisfies the recipe (try a smaller --size or larger --max-distance)")
     table, outputs = evaluate(pairs, methods=tuple(methods), progress=progress, return_outputs=True,
-                              **method_options)
+                              uncertainty=uncertainty, **method_options)
     table.write(out_dir / "table.ecsv", overwrite=True)
     print(f"{len(pairs)} crops of {size}x{size} px from {len(set(pairs.source))} file(s)")
     for col in table.colnames:

@@ -20,12 +20,14 @@ from sunpy_sr.metrics import (
 )
 from sunpy_sr.metrics._common import _data
 
-__all__ = ["evaluate", "EVALUATE_COLUMNS"]
+__all__ = ["evaluate", "EVALUATE_COLUMNS", "UNCERTAINTY_COLUMNS"]
 
 #: Columns of the table returned by :func:`evaluate`, in order.
 EVALUATE_COLUMNS = ("method", "n_images", "psnr", "cc", "rmse", "ssim", "rmse_strong",
                     "n_strong", "redegradation_residual", "spectral_error", "signed_flux_error",
                     "unsigned_flux_error")
+#: Columns :func:`evaluate` adds after :data:`EVALUATE_COLUMNS` with ``uncertainty=True``.
+UNCERTAINTY_COLUMNS = ("rms_z", "coverage_1", "coverage_2", "nll", "nll_constant")
 
 
 def _flux_errors(target, output):
@@ -60,7 +62,8 @@ def _pairs(pairs_or_lists):
     return hr, lr
 
 def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G,
-             degrade_method="gaussian-bilinear", progress=True, return_outputs=False, **method_options):
+             degrade_method="gaussian-bilinear", progress=True, return_outputs=False, uncertainty=False,
+             **method_options):
     """
     Evaluate super-resolution methods on HR/LR pairs, as in Rahman et al. (2020), Table 1.
 
@@ -84,6 +87,19 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         Show a `tqdm` progress bar over images.
     return_outputs : bool
         Also return the super-resolved arrays.
+    uncertainty : bool
+        Run every method with ``uncertainty=True`` (its calibrated 1-sigma error map) and add
+        the columns :data:`UNCERTAINTY_COLUMNS`, each over all pixels of all pairs pooled (not
+        averaged per image), from `sunpy_sr.metrics.calibration.calibration_statistics` of
+        ``error = SR - HR`` and ``sigma``: ``rms_z`` (``RMS(error / sigma)``, dimensionless,
+        1 when calibrated), ``coverage_1`` and ``coverage_2`` (fractions of pixels with
+        ``|error|`` within 1 and 2 sigma; 0.683 and 0.954 for a calibrated Gaussian error),
+        ``nll`` (mean Gaussian negative log-likelihood of the errors under ``sigma``, nats per
+        pixel) and ``nll_constant`` (the same for one constant sigma equal to the RMS error,
+        nats per pixel: an informative error map has ``nll < nll_constant``). The full
+        statistics are in ``table.meta["calibration"][method]``. Every method must have an
+        error model; not with given outputs (a mapping ``methods``). The SR outputs are those
+        without ``uncertainty`` (the same arrays).
     **method_options : dict
         Per-method options, keyed by method name, e.g.
         ``evaluate(pairs, methods=("bicubic", "rcan"), rcan={"weights": path})``.
@@ -91,7 +107,8 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
     Returns
     -------
     table : `~astropy.table.QTable`
-        One row per method with the columns :data:`EVALUATE_COLUMNS`:
+        One row per method with the columns :data:`EVALUATE_COLUMNS` (and
+        :data:`UNCERTAINTY_COLUMNS` with ``uncertainty=True``):
         ``method``; ``n_images``; ``psnr`` (dB, peak 4000 G); ``cc``; ``rmse`` (G);
         ``ssim`` (data range 4000 G); ``rmse_strong`` (G, over the pixels with
         ``|target|`` > ``strong_threshold``, averaged over the ``n_strong`` images
@@ -147,8 +164,15 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         for name, outs in given.items():
             if len(outs) != len(hr):
                 raise SunpySRError(f"{name}: {len(outs)} outputs for {len(hr)} images")
+        if uncertainty:
+            raise SunpySRError("uncertainty=True runs the methods with their error maps; given outputs "
+                               "(a mapping of methods) have none")
     else:
         from sunpy_sr.api.pipeline import superresolve
+    if uncertainty:
+        from sunpy_sr.metrics.calibration import calibration_statistics
+        errors = {m: [] for m in names}
+        sigmas = {m: [] for m in names}
 
     keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual", "spectral_error",
             "signed_flux_error", "unsigned_flux_error")
@@ -160,6 +184,10 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
             for i, (h, x) in enumerate(zip(hr, lr)):
                 if given is not None:
                     sr = np.asarray(_data(given[name][i]), dtype=np.float32)
+                elif uncertainty:
+                    sr, sigma = superresolve(x, method=name, uncertainty=True, **method_options.get(name, {}))
+                    errors[name].append((sr - h).ravel())
+                    sigmas[name].append(np.asarray(sigma, dtype=np.float32).ravel())
                 else:
                     sr = superresolve(x, method=name, **method_options.get(name, {}))
                 factor = sr.shape[0] // x.shape[0]
@@ -180,7 +208,9 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
                     outputs[name].append(sr)
                 bar.update(1)
 
-    rows = {k: [] for k in EVALUATE_COLUMNS}
+    columns = EVALUATE_COLUMNS + (UNCERTAINTY_COLUMNS if uncertainty else ())
+    rows = {k: [] for k in columns}
+    calibration = {}
     for name in names:
         vals = per_image[name]
         strong = vals["rmse_strong"][np.isfinite(vals["rmse_strong"])]
@@ -191,11 +221,18 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         for k in ("psnr", "cc", "rmse", "ssim", "redegradation_residual", "spectral_error",
                   "signed_flux_error", "unsigned_flux_error"):
             rows[k].append(vals[k].mean())
+        if uncertainty:  # pooled over all pixels of all pairs
+            stats = calibration_statistics(np.concatenate(errors[name]), np.concatenate(sigmas[name]))
+            calibration[name] = stats
+            for k in UNCERTAINTY_COLUMNS:
+                rows[k].append(float(stats[k]))
     table = QTable()
     units = {"psnr": u.dB, "rmse": u.G, "rmse_strong": u.G, "redegradation_residual": u.G}
-    for k in EVALUATE_COLUMNS:
+    for k in columns:
         table[k] = u.Quantity(rows[k], units[k]) if k in units else rows[k]
     table.meta.update({"max_field": MAX_FIELD * u.G,
                        "strong_threshold": quantity_in_gauss(strong_threshold, name="strong_threshold") * u.G,
                        "degrade_method": degrade_method, "per_image": per_image})
+    if uncertainty:
+        table.meta["calibration"] = calibration
     return (table, outputs) if return_outputs else table

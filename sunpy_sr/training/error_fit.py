@@ -222,7 +222,7 @@ def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
         loss.backward()
         opt.step()
         sched.step()
-        recent.append(float(loss))
+        recent.append(loss.item())
         if log is not None and (it + 1) % 50 == 0:
             log.append((it + 1, float(np.mean(recent[-50:]))))
     net.eval()
