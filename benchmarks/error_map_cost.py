@@ -67,8 +67,8 @@ def main():
         t = time.perf_counter()
         sr = sunpy_sr.superresolve(disk, method=plain, threads=a.threads)
         t_plain = time.perf_counter() - t
-        print(f"\n{name}: plain {t_plain:.1f} s, range {np.nanmin(sr.data):.0f} .. {np.nanmax(sr.data):.0f} G "
-              "(guarded)")
+        print(f"\n{name}: plain {t_plain:.1f} s, range {np.nanmin(sr.data):.0f} .. "
+              f"{np.nanmax(sr.data):.0f} G (guarded)")
         del sr
         func, radius = plain.build()
         filled = np.where(bad, np.float32(0), data)

@@ -273,7 +273,8 @@ def test_cli_superresolve_uncertainty(crop_files, tmp_path, capsys):
     assert back.meta["srmethod"] == METHOD
     assert back.uncertainty.array.shape == back.data.shape == (256, 256)
     assert np.nanmax(back.uncertainty.array) > 0
-    assert "uncertainty" in str(back.meta.get("history", ""))
+    assert back.meta["srerrmod"] == "rcan-tiny-errors"
+    assert "calibrated 1-sigma error map" in str(back.meta.get("history", "")).replace("\n", "")
     # without the flag: no extension, as before
     plain = tmp_path / "plain.fits"
     assert main(["--quiet", "superresolve", str(crop_files[0]), str(plain), "--method", METHOD]) == 0

@@ -41,7 +41,7 @@ def add_parser(subparsers, parents):
                    help="output error model (.pt; OUT.json is written beside it); default with "
                         "--weights: W-errors.pt beside W.pt; required without --weights")
     p.add_argument("--iterations", type=int, metavar="N",
-                   help="training iterations of the network (default 1500)")
+                   help="training iterations of the network (default 2000, as for the bundled ones)")
     p.add_argument("--preset", choices=PRESETS, default="errornet-small",
                    help="network size (default errornet-small; errornet-tiny for classical methods or "
                         "quick tests)")

@@ -3,7 +3,7 @@ Error-model networks: a per-pixel standard deviation of a super-resolved output.
 
 `ErrorNet` works on the LR grid. Its input, per LR pixel, is the LR field and the
 ``scale x scale`` block of output pixels it is the parent of (space-to-depth), each
-as a signed logarithm (``asinh(B / 50 G)``) and linearly (``B / 1000 G``); a few 3x3
+as a signed logarithm (``asinh(B / 50 G)``) and saturating (``tanh(B / 1000 G)``); a few 3x3
 convolutions map that to the natural logarithm of sigma for each of the block's
 pixels, which depth-to-space puts back on the output grid. Working on the LR grid
 keeps it cheap (one LR pixel carries 16 output pixels) and its receptive field
@@ -71,7 +71,9 @@ class ErrorNet(nn.Module):
 
     @staticmethod
     def _features(b):
-        return torch.cat([torch.asinh(b / 50.0), b / 1000.0], dim=1)
+        # both features grow slowly or not at all beyond the fields of the fit data (a few kG at
+        # most), so sigma cannot run away where the network never saw such fields
+        return torch.cat([torch.asinh(b / 50.0), torch.tanh(b / 1000.0)], dim=1)
 
     def forward(self, lr, sr):
         """

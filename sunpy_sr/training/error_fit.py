@@ -46,7 +46,7 @@ EXTREME_LIMB = 0.99
 class ErrorFitConfig:
     """How an error model is fit (stored in its ``.json``)."""
     preset: str = "errornet-small"
-    iterations: int = 1500
+    iterations: int = 2000
     batch_size: int = 16
     patch: int = 48                 # LR pixels
     lr: float = 2e-3
