@@ -9,11 +9,12 @@ Super-resolving many files on `dask.distributed`: one task per file, resumable.
     worker, not once per file), torch threads per worker, and the task itself;
 ``run``
     :func:`superresolve_files`: a LocalCluster or your own scheduler, skip what is done,
-    record what failed, an ECSV summary.
+    record what failed (bad inputs, failed writes, workers that died), an ECSV summary; Ctrl-C
+    raises :class:`~sunpy_sr.batch.run.BatchInterrupted` with the summary of what was done.
 
 The command line is ``sunpy-sr batch`` (`sunpy_sr.cli.batch`).
 """
 from sunpy_sr.batch.files import output_path, validate_output, write_map_atomic
-from sunpy_sr.batch.run import superresolve_files
+from sunpy_sr.batch.run import BatchInterrupted, superresolve_files
 
-__all__ = ["superresolve_files", "output_path", "validate_output", "write_map_atomic"]
+__all__ = ["superresolve_files", "BatchInterrupted", "output_path", "validate_output", "write_map_atomic"]

@@ -13,7 +13,7 @@ import time
 
 from distributed import WorkerPlugin
 
-__all__ = ["TorchThreads", "cached_method", "cache_info", "process_file"]
+__all__ = ["TorchThreads", "cached_method", "cache_info", "process_file", "task_cancelled"]
 
 _CACHE = {}
 _LOCK = threading.Lock()
@@ -76,17 +76,38 @@ class TorchThreads(WorkerPlugin):
         torch.set_num_threads(self.threads)
 
 
+def task_cancelled():
+    """
+    True if the dask task running in this thread was cancelled (the batch was stopped with Ctrl-C).
+
+    dask cannot stop a task that runs; :func:`process_file` asks this before it writes, so
+    that a stopped batch does not go on writing into its output folder. False outside a task.
+    """
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+        key = getattr(thread_state, "key", None)
+        if key is None:
+            return False
+        ts = get_worker().state.tasks.get(key)
+    except Exception:  # not on a worker
+        return False
+    return ts is None or ts.state in ("cancelled", "released", "forgotten")
+
+
 def process_file(path, output, *, method, options, threads):
     """
     Super-resolve one file into ``output`` (a task of `sunpy_sr.batch.superresolve_files`).
 
-    Never raises: a file that cannot be read or processed gives a row with status ``"error"``
-    and the error's class and message, so that the batch goes on.
+    Never raises: a file that cannot be read, processed or written (a full disk) gives a row
+    with status ``"error"`` and the error's class and message, so that the batch goes on; a
+    failed write leaves no file (`write_map_atomic`). A task cancelled (Ctrl-C) before its
+    write writes nothing and gives status ``"interrupted"``.
 
     Returns
     -------
     dict
-        ``path``, ``output``, ``status`` ("ok" or "error"), ``error`` (message or ""),
+        ``path``, ``output``, ``status`` ("ok", "error" or "interrupted"), ``error`` (message or ""),
         ``seconds`` (wall time of the task) and ``worker`` (host:pid).
     """
     import socket
@@ -106,6 +127,10 @@ def process_file(path, output, *, method, options, threads):
         uncertainty = bool(options.pop("uncertainty", False))
         prepared = cached_method(method, options, uncertainty=uncertainty)
         sr = superresolve(smap, method=prepared, threads=threads, progress=False, uncertainty=uncertainty)
+        if task_cancelled():  # the batch was stopped while this file was computed: write nothing
+            row.update(status="interrupted", error="not done: the batch was interrupted")
+            row["seconds"] = time.perf_counter() - t0
+            return row
         write_map_atomic(sr, output)  # with the UNCERT extension when the map has an uncertainty
         validate_output(output, expected_shape=sr.data.shape, method=method, uncertainty=uncertainty)
     except Exception as e:  # recorded in the summary; the batch goes on

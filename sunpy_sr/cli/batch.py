@@ -10,7 +10,9 @@ Each INPUT is a FITS file or a folder of them. Outputs ``DIR/<name>_sr.fits`` th
 are valid are skipped, so the same command started again after an interruption finishes the
 rest. The summary (one row per input: status ``ok``, ``skipped`` or ``error``, the error
 message, seconds) is written to ``DIR/batch_summary.ecsv``. The exit status is 0 only if
-every file succeeded (or was already done).
+every file succeeded (or was already done); otherwise 1, with each failure and its message on
+stderr and a last line naming the failed files. Ctrl-C cancels what is left, writes the summary
+of what was done, prints it and exits with 130; the same command again finishes the rest.
 
 This module exposes ``add_parser(subparsers, parents)`` and ``run(args)`` for the ``sunpy-sr``
 command line, and runs on its own as ``python -m sunpy_sr.cli.batch INPUT... --out DIR``.
@@ -80,24 +82,41 @@ def run(args):
     Returns
     -------
     int
-        0 if every input is ``ok`` or ``skipped``, 1 if any is ``error``.
+        0 if every input is ``ok`` or ``skipped``, 1 if any is ``error`` (the failed files named
+        on the last line of stderr), 130 after Ctrl-C (what was done printed on stderr).
     """
     from pathlib import Path
 
-    from sunpy_sr.batch import superresolve_files
+    from sunpy_sr.batch import BatchInterrupted, superresolve_files
     from sunpy_sr.batch.run import SUMMARY_NAME
     options = {"weights": args.weights} if args.weights else {}
     if getattr(args, "uncertainty", False):
         options["uncertainty"] = True
-    table = superresolve_files(args.inputs, args.out, method=args.method, client=args.scheduler,
-                               n_workers=args.workers, threads_per_worker=args.threads,
-                               overwrite=args.overwrite, progress=not getattr(args, "quiet", False),
-                               **options)
+    summary = Path(args.out) / SUMMARY_NAME
+    try:
+        table = superresolve_files(args.inputs, args.out, method=args.method, client=args.scheduler,
+                                   n_workers=args.workers, threads_per_worker=args.threads,
+                                   overwrite=args.overwrite, progress=not getattr(args, "quiet", False),
+                                   **options)
+    except BatchInterrupted as e:
+        counts = e.table.meta["counts"]
+        print(f"sunpy-sr batch: interrupted: {counts['ok']} ok, {counts['skipped']} skipped, "
+              f"{counts['error']} failed, {counts['interrupted']} not done of {len(e.table)}; summary: "
+              f"{summary}; run the same command again to finish", file=sys.stderr)
+        return 130
     counts = table.meta["counts"]
     print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['error']} failed of {len(table)} "
-          f"in {table.meta['wall_seconds']:.1f} s; summary: {Path(args.out) / SUMMARY_NAME}")
-    for row in table[table["status"] == "error"]:
+          f"in {table.meta['wall_seconds']:.1f} s; summary: {summary}")
+    if "summary_error" in table.meta:
+        print(f"sunpy-sr batch: the summary could not be written: {table.meta['summary_error']}",
+              file=sys.stderr)
+    failed = table[table["status"] == "error"]
+    for row in failed:
         print(f"  {row['path']}: {row['error']}", file=sys.stderr)
+    if len(failed):
+        names = [str(p) for p in failed["path"]]
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        print(f"sunpy-sr batch: {len(names)} failed: {shown}", file=sys.stderr)
     return 0 if counts["error"] == 0 else 1
 
 
