@@ -1,4 +1,6 @@
-"""Error maps: ``superresolve(..., uncertainty=True)``, the error models, their calibration and the range guard."""
+"""
+Error maps: ``superresolve(..., uncertainty=True)``, the error models, their calibration and the range guard.
+"""
 import json
 import shutil
 import warnings

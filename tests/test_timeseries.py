@@ -300,6 +300,7 @@ def _same_world(w_a, w_b, pixels):
                                np.asarray(pixels, dtype=float), rtol=0, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:the map's pixel scale:sunpy_sr.exceptions.SunpySRUserWarning")
 @_settings
 @given(shape=_shape, grids=st.lists(_grid, min_size=1, max_size=3))
 def test_superresolve_of_degraded_sequence_has_its_wcs(shape, grids):
