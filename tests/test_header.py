@@ -272,6 +272,7 @@ _settings = settings(max_examples=25, deadline=None, database=None,
                      suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.filterwarnings("ignore:the map's pixel scale:sunpy_sr.exceptions.SunpySRUserWarning")
 @_settings
 @given(m=_maps)
 def test_superresolve_of_degrade_has_original_wcs(m):
@@ -282,6 +283,7 @@ def test_superresolve_of_degrade_has_original_wcs(m):
     assert_same_wcs(m, sr)
 
 
+@pytest.mark.filterwarnings("ignore:the map's pixel scale:sunpy_sr.exceptions.SunpySRUserWarning")
 @_settings
 @given(m=_maps)
 def test_degrade_of_superresolve_has_original_wcs(m):
@@ -291,6 +293,7 @@ def test_degrade_of_superresolve_has_original_wcs(m):
     assert_same_wcs(m, back)
 
 
+@pytest.mark.filterwarnings("ignore:the map's pixel scale:sunpy_sr.exceptions.SunpySRUserWarning")
 @_settings
 @given(m=_maps)
 def test_sr_block_centres_map_to_lr_centres(m):

@@ -231,9 +231,11 @@ def test_rcan_on_small_crop(sample):
 def test_mdi_fulldisk_works_with_warning(shared_data):
     mdi = sunpy.map.Map(shared_data.joinpath(*MDI_FULLDISK))
     crop = _crop(mdi, 496, 496, 32)  # near disk centre
-    with pytest.warns(SunpySRUserWarning, match="trained on SDO/HMI.*MDI") as rec:
+    with pytest.warns(SunpySRUserWarning, match="trained on SDO/HMI.*MDI") as rec, \
+            pytest.warns(SunpySRUserWarning, match=r"pixel scale is 1\.98\d arcsec/pixel.*0\.504") as scale:
         sr = superresolve(crop, method="bicubic")
     assert rec[0].filename == __file__  # the warning points at the caller
+    assert scale[0].filename == __file__
     assert type(sr).__name__ == "MDIMap"
     assert sr.unit == u.G
     assert sr.data.shape == (128, 128)

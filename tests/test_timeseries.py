@@ -301,6 +301,7 @@ def _same_world(w_a, w_b, pixels):
                                np.asarray(pixels, dtype=float), rtol=0, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:the map's pixel scale:sunpy_sr.exceptions.SunpySRUserWarning")
 @_settings
 @given(shape=_shape, grids=st.lists(_grid, min_size=1, max_size=3))
 def test_superresolve_of_degraded_sequence_has_its_wcs(shape, grids):
@@ -442,12 +443,12 @@ def test_cube_uncertainty_and_one_load(cube, harp_maps, monkeypatch):
     np.testing.assert_array_equal(out.wcs.wcs.crpix[:2], 4 * cube.wcs.wcs.crpix[:2] - 1.5)
 
 
-def test_uncertainty_needs_a_network(harp_maps):
+def test_ensemble_spread_needs_a_network(harp_maps):
     with pytest.raises(SunpySRError, match="needs a network method"):
-        superresolve(harp_maps[0], method="bicubic", uncertainty=True)
+        superresolve(harp_maps[0], method="bicubic", uncertainty="ensemble")
     with pytest.raises(SunpySRError, match="ensemble=False contradicts"):
-        superresolve(harp_maps[0], method="rcan-fast", uncertainty=True, ensemble=False)
-    with pytest.raises(SunpySRError, match="prepared with uncertainty=True"):
+        superresolve(harp_maps[0], method="rcan-fast", uncertainty="ensemble", ensemble=False)
+    with pytest.raises(SunpySRError, match="needs a method prepared with it"):
         superresolve(harp_maps[0], method=prepare_method("rcan-fast"), uncertainty=True)
 
 

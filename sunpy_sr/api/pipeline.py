@@ -14,9 +14,13 @@ The way a map travels::
 `~sunpy.map.MapSequence` or an `~ndcube.NDCube` frame by frame with one built method
 (`prepare_method`: the network is loaded once for the whole series).
 """
+import numbers
 import os
 import threading
 import warnings
+
+import numpy as np
+import sunpy.map
 
 from sunpy_sr.api.single import FILL_VALUE
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
@@ -42,6 +46,84 @@ def _uncertainty_kind(uncertainty):
         return "ensemble"
     raise SunpySRError(f"uncertainty must be False, True (the method's calibrated error map) or "
                        f"'ensemble' (the 16-symmetry spread of a network), got {uncertainty!r}")
+
+
+def _is_int(value):
+    """An integer (numpy's too), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise SunpySRTypeError(f"{name} must be True or False, got {value!r}")
+
+
+def _check_count(name, value, *, none_ok=False, hint=""):
+    """``value`` a positive integer (or None where ``none_ok``), else an error naming ``name``."""
+    if value is None and none_ok:
+        return
+    if not _is_int(value):
+        raise SunpySRTypeError(f"{name} must be a positive integer{' or None' if none_ok else ''}{hint}, "
+                               f"got {value!r}")
+    if value < 1:
+        raise SunpySRError(f"{name} must be a positive integer{hint}, got {value!r}")
+
+
+def _check_method_options(name, method, options):
+    """The values of the method options every method shares, checked before anything is built."""
+    allowed = getattr(method.build, "options", None)  # the networks of register_network declare theirs
+    if allowed is not None:
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise SunpySRTypeError(f"{name} takes the options {', '.join(allowed)}; got unknown "
+                                   f"option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
+    if "dtype" in options:
+        check_dtype(options["dtype"])
+    if "device" in options:
+        device = options["device"]
+        if not isinstance(device, str):
+            import torch
+            if not isinstance(device, torch.device):
+                raise SunpySRTypeError(f"device must be 'cpu', 'cuda' or 'mps' (or a torch.device), "
+                                       f"got {device!r}")
+        elif device.split(":")[0] not in ("cpu", "cuda", "mps"):
+            raise SunpySRError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'mps'")
+    if "ensemble" in options:
+        _check_flag("ensemble", options["ensemble"])
+    if "consistent" in options:
+        from sunpy_sr.inference.consistency import consistency_recipe
+        consistency_recipe(options["consistent"])
+    weights = options.get("weights")
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise SunpySRTypeError(f"weights must be a path to a weight file (str or os.PathLike), "
+                               f"got {weights!r}")
+
+
+def _check_call_options(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram,
+                        out):
+    """The call options of `superresolve`, checked before any work (a bad one names itself)."""
+    _check_count("tile_size", tile_size, none_ok=True, hint=" (input pixels)")
+    _check_count("threads", threads, none_ok=True)
+    _check_count("tile_workers", tile_workers)
+    _check_flag("progress", progress)
+    _check_flag("assume_magnetogram", assume_magnetogram)
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise SunpySRTypeError(f"out must be a float32 numpy.ndarray (e.g. a numpy.memmap), "
+                               f"got {type(out).__name__}")
+    if out.dtype != np.float32:
+        raise SunpySRTypeError(f"out must be a float32 array, got dtype {out.dtype}")
+    if not out.flags.writeable:
+        raise SunpySRError("out must be a writeable array")
+    shape = None
+    if isinstance(smap, (np.ndarray, sunpy.map.GenericMap)):
+        shape = np.shape(smap.data if isinstance(smap, sunpy.map.GenericMap) else smap)
+    if shape is not None and len(shape) == 2:
+        want = tuple(n * prepared.method.scale for n in shape)
+        if out.shape != want:
+            raise SunpySRError(f"out has shape {out.shape}; the output of this {shape} input has shape "
+                               f"{want}")
 
 
 class PreparedMethod:
@@ -73,14 +155,16 @@ class PreparedMethod:
     """
 
     def __init__(self, name, *, uncertainty=False, **options):
+        if not isinstance(name, str):
+            raise SunpySRTypeError(f"method must be a registered method's name (a str) or a PreparedMethod, "
+                                   f"got {name!r}")
         self.method = get_method(name)
         self.name = name
         self.uncertainty = _uncertainty_kind(uncertainty)
         self.options = dict(options)
         if "spread" in options:
             raise SunpySRTypeError("the 16-symmetry spread is uncertainty='ensemble', not a method option")
-        if "dtype" in options:
-            check_dtype(options["dtype"])  # at the door, for every method
+        _check_method_options(name, self.method, options)  # at the door, before anything loads
         self.dtype = "float32"
         if self.method.is_network:
             self.dtype = resolve_dtype(options.get("dtype", "float32"), options.get("device", "cpu"))
@@ -209,7 +293,7 @@ def _as_prepared(method, uncertainty, options):
         return method
     if not isinstance(method, str):
         raise SunpySRTypeError(f"method must be a method name or a PreparedMethod, "
-                               f"got {type(method).__name__}")
+                               f"got {method!r} ({type(method).__name__})")
     return PreparedMethod(method, uncertainty=uncertainty, **options)
 
 
@@ -344,6 +428,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     prepared = _as_prepared(method, uncertainty, options)
     kwargs = dict(tile_size=tile_size, progress=progress, threads=threads, tile_workers=tile_workers,
                   assume_magnetogram=assume_magnetogram, out=out)
+    _check_call_options(smap, prepared, **kwargs)
     if threading.current_thread() is not threading.main_thread():
         return superresolve_dispatch(smap, prepared, **kwargs)
     # Warnings from the layers below (validation, method) point at the caller's line, as they

@@ -151,4 +151,6 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
     if std is not None:
         from astropy.nddata import StdDevUncertainty
         extra["uncertainty"] = StdDevUncertainty(from_gauss(std, unit, out=std), unit=unit, copy=False)
-    return smap._new_instance(result, meta, plot_settings=smap.plot_settings, **extra)
+    # the plot title says what the map is (sunpy builds .name from the instrument's keywords only)
+    plot_settings = {**smap.plot_settings, "title": f"{smap.name} (sunpy_sr {prepared.name} {m.scale}x)"}
+    return smap._new_instance(result, meta, plot_settings=plot_settings, **extra)

@@ -19,6 +19,7 @@ LR pixel is NaN when any HR pixel of its block is NaN, so super-resolving a
 degraded map gives NaN exactly where the original block had one.
 """
 import functools
+import numbers
 import warnings
 
 import numpy as np
@@ -37,6 +38,28 @@ __all__ = ["degrade", "degrade_array", "gaussian_kernel", "DEGRADE_METHODS"]
 DEGRADE_METHODS = ("gaussian-bilinear", "bin")
 
 
+def _check_degrade_options(factor, method, sigma, kernel_size):
+    """The options of `degrade` checked at the door (each bad one names itself); returns ``int(factor)``."""
+    def number(value):
+        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not number(factor) or not np.isfinite(factor) or int(factor) != factor:
+        raise SunpySRTypeError(f"factor must be a positive integer, got {factor!r}") if not number(factor) \
+            else SunpySRError(f"factor must be a positive integer, got {factor!r}")
+    if factor < 1:
+        raise SunpySRError(f"factor must be a positive integer, got {factor!r}")
+    if not isinstance(method, str) or method not in DEGRADE_METHODS:
+        raise SunpySRError(f"unknown degradation method {method!r}; choose one of {DEGRADE_METHODS}")
+    if not number(sigma):
+        raise SunpySRTypeError(f"sigma must be a positive number (HR pixels), got {sigma!r}")
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise SunpySRError(f"sigma must be a positive number (HR pixels), got {sigma!r}")
+    if not isinstance(kernel_size, numbers.Integral) or isinstance(kernel_size, (bool, np.bool_)):
+        raise SunpySRTypeError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise SunpySRError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
+    return int(factor)
+
+
 def gaussian_kernel(sigma=2.0, kernel_size=5):
     """
     A normalised 2D Gaussian kernel (sum 1), ``kernel_size`` x ``kernel_size``.
@@ -50,10 +73,7 @@ def gaussian_kernel(sigma=2.0, kernel_size=5):
     >>> round(float(k[2, 2]), 4), round(float(k[0, 0]), 4)   # peak at the centre, lowest in a corner
     (0.0632, 0.0232)
     """
-    if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size}")
-    if sigma <= 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    _check_degrade_options(1, "gaussian-bilinear", sigma, kernel_size)
     x = np.arange(kernel_size) - (kernel_size - 1) / 2
     g = np.exp(-0.5 * (x / sigma) ** 2)
     k = np.outer(g, g)
@@ -80,14 +100,12 @@ def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kern
     array([[ nan, 100.],
            [100., 100.]], dtype=float32)
     """
-    if method not in DEGRADE_METHODS:
-        raise ValueError(f"unknown degradation method {method!r}; choose one of {DEGRADE_METHODS}")
-    factor = int(factor)
-    if factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor}")
+    factor = _check_degrade_options(factor, method, sigma, kernel_size)
     data = np.asarray(data, dtype=np.float32)
+    if data.ndim != 2:
+        raise SunpySRError(f"expected 2D data, got an array of shape {data.shape}")
     if data.shape[0] % factor or data.shape[1] % factor:
-        raise ValueError(f"shape {data.shape} is not a multiple of factor {factor}")
+        raise SunpySRError(f"shape {data.shape} is not a multiple of factor {factor}")
     nan = np.isnan(data)
     block_nan = block_view(nan, factor).any(axis=(1, 3))
     if method == "bin":
@@ -162,10 +180,9 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
     array([[1., 1.],
            [1., 1.]], dtype=float32)
     """
-    if int(factor) != factor or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor}")
+    factor = _check_degrade_options(factor, method, sigma, kernel_size)
     impl = _degrade_dispatch.dispatch(type(smap))
-    return impl(smap, factor=int(factor), method=method, sigma=sigma, kernel_size=kernel_size)
+    return impl(smap, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
 
 
 # The sibling of `sunpy_sr.api.dispatch` (the core may not import the api): the container
@@ -206,7 +223,10 @@ def _degrade_2d(smap, *, factor, method, sigma, kernel_size, _stacklevel=3):
     meta = rescale_meta(smap.meta, 1 / factor, out.shape)
     history, keys = _history(factor, method, sigma, kernel_size)
     add_provenance(meta, history=history, **keys)
-    return smap._new_instance(out, meta, plot_settings=smap.plot_settings)
+    plot_settings = dict(smap.plot_settings)
+    if "(sunpy_sr " in str(plot_settings.get("title", "")):  # a super-resolved map's title: not this map's
+        del plot_settings["title"]
+    return smap._new_instance(out, meta, plot_settings=plot_settings)
 
 
 @_degrade_dispatch.register(sunpy.map.MapSequence)

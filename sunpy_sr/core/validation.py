@@ -115,3 +115,45 @@ def _validate_map(smap, assume_magnetogram):
     sx, sy = sx.value, sy.value
     if not np.isclose(abs(sx), abs(sy), rtol=1e-3):
         raise SunpySRError(f"pixels are not square ({sx} x {sy}); resample the map first")
+    if not assume_magnetogram:
+        _warn_untrained(smap)
+
+
+#: helioprojective pixel scales (arcsec/pixel) around HMI's 0.504" that the networks accept silently
+TRAINED_SCALE = (0.35, 0.75)
+
+
+def _scale_arcsec(smap):
+    """The map's pixel scale in arcsec/pixel for a helioprojective map, else None (e.g. a CEA cutout)."""
+    try:
+        from sunpy.coordinates import Helioprojective
+        if not isinstance(smap.coordinate_frame, Helioprojective):
+            return None
+        return abs(float(smap.scale.axis1.to_value("arcsec / pix")))
+    except Exception:  # no celestial WCS or no angular unit: nothing to compare
+        return None
+
+
+def _warn_untrained(smap):
+    """Warn about maps the networks were not trained for: another pixel scale, or already super-resolved."""
+    meta = smap.meta
+    method = meta.get("srmethod")
+    try:
+        factor = float(meta.get("srfactor", 0))
+    except (TypeError, ValueError):
+        factor = 0.0
+    if method and factor > 1:  # a later sunpy_sr.degrade sets SRFACTOR < 1: back on an input's grid
+        warnings.warn(f"this map was already super-resolved {factor:g}x with {method!r} (SRMETHOD); "
+                      "super-resolving it again is outside what the methods were trained for",
+                      SunpySRUserWarning, stacklevel=5)
+    scale = _scale_arcsec(smap)
+    if scale is None:
+        return
+    lo, hi = TRAINED_SCALE
+    scales = [scale]
+    if meta.get("srdegrad") and 0 < factor < 1:
+        scales.append(scale * factor)  # degraded by sunpy_sr: the map it was made from (the training input)
+    if not any(lo <= s <= hi for s in scales):
+        warnings.warn(f"the map's pixel scale is {scale:.3f} arcsec/pixel: the methods were trained on "
+                      f"HMI's 0.504\"/pixel (accepted: {lo}-{hi}), and the result of a map at another scale "
+                      "is not what they were validated for", SunpySRUserWarning, stacklevel=5)

@@ -40,6 +40,8 @@ def register_network(method, *, description, min_size=8):
         return consistent_method(network_runner(model, device=device, dtype=dtype, ensemble=ensemble),
                                  model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
 
+    build.options = tuple(o for o in _OPTIONS if o != "spread")  # checked by PreparedMethod at the door
+
     def error_model(*, weights=None, device="cpu", **options):
         from sunpy_sr.inference.runner import resolve_device
         from sunpy_sr.weights import load_error_model
