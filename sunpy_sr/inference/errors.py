@@ -7,7 +7,8 @@ calibration measured on other such data (`sunpy_sr.training.error_fit`):
 
 * a factor per band of the output's ``|B|`` (< 200 G, 200-1000 G, > 1000 G), so that
   ``RMS(error / sigma) = 1`` in each band on the calibration data (a per-band conformal
-  scaling);
+  scaling), and a cap per band: the largest sigma (99.9th percentile) the calibration data
+  of that band had, so that sigma cannot run away in fields the fit never saw;
 * a factor for the pixels whose input leaves the training range
   (`sunpy_sr.core.range_guard.out_of_range`: the limb and fields beyond 2000 G), measured
   on those pixels of the calibration full disk;
@@ -50,6 +51,8 @@ class Calibration:
         Edges of the rings of ``r = rho / R_sun``; ``len(ring_factors) == len(ring_edges) + 1``.
     ring_factors : list of float
         Multiplier in each ring (the first, the inner disk, is 1).
+    sigma_max : list of float
+        The cap (G) of sigma in each band, for in-range pixels (None: no cap).
     band_sources : list of str
         Where each band factor was measured ("calibration", "calibration+fit" where the
         calibration images hold too few pixels of the band, "previous band").
@@ -60,6 +63,7 @@ class Calibration:
     ring_edges: list = field(default_factory=lambda: [0.7, 0.9, 0.95, 0.98, 0.99])
     ring_factors: list = field(default_factory=lambda: [1.0] * 6)
     band_sources: list = field(default_factory=lambda: ["calibration"] * 3)
+    sigma_max: list = None
 
     def __post_init__(self):
         if len(self.band_factors) != len(self.band_edges) + 1 or \
@@ -69,10 +73,14 @@ class Calibration:
     def to_dict(self):
         return asdict(self)
 
+    def band_value(self, sr, values):
+        """Per-pixel ``values[band]`` for the bands of the output ``sr`` (G)."""
+        idx = np.searchsorted(np.asarray(self.band_edges, dtype=np.float32), np.abs(sr), side="right")
+        return np.asarray(values, dtype=np.float32)[idx]
+
     def band_factor(self, sr):
         """Per-pixel band factor for the output ``sr`` (G)."""
-        idx = np.searchsorted(np.asarray(self.band_edges, dtype=np.float32), np.abs(sr), side="right")
-        return np.asarray(self.band_factors, dtype=np.float32)[idx]
+        return self.band_value(sr, self.band_factors)
 
     def ring_factor(self, r):
         """
@@ -161,15 +169,18 @@ class ErrorModel:
         `numpy.ndarray`
             float32 sigma, G, of ``sr``'s shape.
         """
-        sigma = self.raw(lr, sr)
-        sigma *= self.calibration.band_factor(sr)
+        cal = self.calibration
+        raw = self.raw(lr, sr)
+        sigma = raw * cal.band_factor(sr)
+        if cal.sigma_max is not None:
+            np.minimum(sigma, cal.band_value(sr, cal.sigma_max), out=sigma)
         if ood is None:
             ood = out_of_range(lr, bad)
-        if ood.any():
+        if ood.any():  # out of range: the raw sigma times its own factor, no band factor or cap
             s = self.scale
             blocks = sigma.reshape(lr.shape[0], s, lr.shape[1], s)
-            bf = self.calibration.band_factor(sr).reshape(blocks.shape)
+            raw_blocks = raw.reshape(blocks.shape)
             i, j = np.nonzero(ood)
-            blocks[i, :, j, :] *= np.float32(self.calibration.ood_factor) / bf[i, :, j, :]
+            blocks[i, :, j, :] = raw_blocks[i, :, j, :] * np.float32(cal.ood_factor)
         np.maximum(sigma, np.float32(SIGMA_FLOOR), out=sigma)
         return sigma

@@ -254,17 +254,42 @@ def _band_z(net, images, cal):
     return z_band
 
 
+def _sigma_caps(net, images, cal, config, fallback_images=()):
+    """Per band: the 99.9th percentile of the band-calibrated sigma over the band's calibration pixels."""
+    def per_band(imgs):
+        out = [[] for _ in cal.band_factors]
+        for img, raw in zip(imgs, _raw_sigmas(net, imgs)):
+            inner = _on_disk(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
+            band = np.searchsorted(np.asarray(cal.band_edges, np.float32), np.abs(img.sr), side="right")
+            sigma = raw * cal.band_factor(img.sr)
+            for b in range(len(cal.band_factors)):
+                out[b].append(sigma[inner & (band == b)])
+        return [np.concatenate(x) for x in out]
+    main = per_band(images)
+    extra = per_band(fallback_images) if fallback_images else None
+    caps = []
+    for b, x in enumerate(main):
+        if x.size < config.min_pixels and extra is not None:
+            x = np.concatenate([x, extra[b]])
+        caps.append(float(np.percentile(x, 99.9)) if x.size >= config.min_pixels or not caps else caps[-1])
+    return caps
+
+
 def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
     """
     The `Calibration` of ``net`` on ``images`` (the calibration part of the split).
 
     Band factors are set on in-range pixels of the inner disk (``r`` below the first ring
-    edge) and of images without a disk position; the out-of-range factor on the
-    out-of-range pixels; ring factors on in-range pixels of full disks, after the band
-    factors. Each is ``RMS(error / sigma)`` over its pixels. A band with fewer than
-    ``config.min_pixels`` pixels is set on ``images`` and ``fallback_images`` (the fit part)
-    together, and with fewer still there, takes the previous band's factor; a ring with too
-    few pixels takes the previous ring's. `Calibration.band_sources` records which.
+    edge) and of images without a disk position; ring factors on in-range pixels of full
+    disks, after the band factors; the out-of-range factor on the out-of-range pixels,
+    after the ring factors (which apply to every pixel of a disk). Each is
+    ``RMS(error / sigma)`` over its pixels. A band with fewer than ``config.min_pixels``
+    pixels is set on ``images`` and ``fallback_images`` (the fit part) together, and with
+    fewer still there takes the previous band's factor; a ring with too few pixels takes
+    the previous ring's. `Calibration.band_sources` records which. Each band's cap of
+    sigma (`Calibration.sigma_max`) is the 99.9th percentile of its calibrated sigma over
+    the same pixels (too few: the previous band's), so that sigma cannot run away in
+    fields the fit data did not hold.
     """
     cal = Calibration()
     z_band = _band_z(net, images, cal)
@@ -284,14 +309,8 @@ def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
         sources.append(source)
     cal.band_factors = factors
     cal.band_sources = sources
+    cal.sigma_max = _sigma_caps(net, images, cal, config, fallback_images)
     raws = _raw_sigmas(net, images)
-    z_ood = []
-    for img, raw in zip(images, raws):
-        v = _valid(img)
-        ood = img.hr_mask(out_of_range(img.lr, img.bad))
-        z_ood.append((img.error / raw)[v & ood])
-    zz = np.concatenate(z_ood)
-    cal.ood_factor = float(np.sqrt(np.mean(zz * zz))) if zz.size >= config.min_pixels else max(factors)
     z_ring = [[] for _ in cal.ring_factors]
     for img, raw in zip(images, raws):
         if img.r is None:
@@ -306,6 +325,15 @@ def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
         zz = np.concatenate(z_ring[k]) if z_ring[k] else np.empty(0)
         rf.append(float(np.sqrt(np.mean(zz * zz))) if zz.size >= config.min_pixels else rf[-1])
     cal.ring_factors = rf
+    # out of range: the ring factor applies there too (superresolve multiplies every pixel of a
+    # disk map by its ring's), so the factor is set on error / (raw sigma x ring factor)
+    z_ood = []
+    for img, raw in zip(images, raws):
+        v = _valid(img) & img.hr_mask(out_of_range(img.lr, img.bad))
+        ring = np.kron(cal.ring_factor(img.r), np.ones((4, 4), np.float32)) if img.r is not None else 1.0
+        z_ood.append((img.error / (raw * ring))[v])
+    zz = np.concatenate(z_ood)
+    cal.ood_factor = float(np.sqrt(np.mean(zz * zz))) if zz.size >= config.min_pixels else max(factors)
     return cal
 
 
