@@ -129,10 +129,10 @@ class ErrorModel:
 
     def __init__(self, net, calibration, *, name="", device="cpu"):
         import torch
-        self.net = net.to(torch.device(device)).eval()
+        self.device = torch.device(device)
+        self.net = net.to(self.device).to(memory_format=torch.channels_last).eval()
         self.calibration = calibration
         self.name = name
-        self.device = torch.device(device)
         self.scale = int(net.scale)
 
     @property
@@ -140,14 +140,17 @@ class ErrorModel:
         """LR pixels of input beyond which sigma cannot change (network and range check)."""
         return max(self.net.receptive_radius(), guard_radius())
 
+    def _log_sigma(self, lr, sr):
+        import torch
+        x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None].to(self.device)
+        y = torch.from_numpy(np.ascontiguousarray(sr, dtype=np.float32))[None, None].to(self.device)
+        return self.net(x, y)[0, 0].clamp_(-8.0, 12.0), y[0, 0]
+
     def raw(self, lr, sr):
         """The network's uncalibrated sigma (G) for ``lr`` (``(H, W)``, G, no NaN) and ``sr``."""
         import torch
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None].to(self.device)
-            y = torch.from_numpy(np.ascontiguousarray(sr, dtype=np.float32))[None, None].to(self.device)
-            log_sigma = self.net(x, y)[0, 0].clamp_(-8.0, 12.0)
-            return log_sigma.exp_().float().cpu().numpy()
+            return self._log_sigma(lr, sr)[0].exp_().float().cpu().numpy()
 
     def __call__(self, lr, sr, bad, *, ood=None):
         """
@@ -169,18 +172,23 @@ class ErrorModel:
         `numpy.ndarray`
             float32 sigma, G, of ``sr``'s shape.
         """
+        import torch
         cal = self.calibration
-        raw = self.raw(lr, sr)
-        sigma = raw * cal.band_factor(sr)
-        if cal.sigma_max is not None:
-            np.minimum(sigma, cal.band_value(sr, cal.sigma_max), out=sigma)
         if ood is None:
             ood = out_of_range(lr, bad)
-        if ood.any():  # out of range: the raw sigma times its own factor, no band factor or cap
-            s = self.scale
-            blocks = sigma.reshape(lr.shape[0], s, lr.shape[1], s)
-            raw_blocks = raw.reshape(blocks.shape)
-            i, j = np.nonzero(ood)
-            blocks[i, :, j, :] = raw_blocks[i, :, j, :] * np.float32(cal.ood_factor)
-        np.maximum(sigma, np.float32(SIGMA_FLOOR), out=sigma)
+        with torch.inference_mode():
+            log_sigma, y = self._log_sigma(lr, sr)
+            raw = log_sigma.exp_()
+            band = torch.bucketize(y.abs(), torch.tensor(cal.band_edges, dtype=y.dtype, device=y.device),
+                                   right=True)
+            sigma = raw * torch.tensor(cal.band_factors, dtype=raw.dtype, device=raw.device)[band]
+            if cal.sigma_max is not None:
+                sigma = torch.minimum(sigma, torch.tensor(cal.sigma_max, dtype=raw.dtype,
+                                                          device=raw.device)[band])
+            if ood.any():  # out of range: the raw sigma times its own factor, no band factor or cap
+                s = self.scale
+                o = torch.from_numpy(ood).to(raw.device)
+                o = o.repeat_interleave(s, 0).repeat_interleave(s, 1)
+                sigma = torch.where(o, raw * float(cal.ood_factor), sigma)
+            sigma = sigma.clamp_(min=SIGMA_FLOOR).float().cpu().numpy()
         return sigma

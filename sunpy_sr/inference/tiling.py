@@ -75,8 +75,10 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     skip : `numpy.ndarray` of bool, optional
         Input pixels that need no output (off-disk). Tiles follow the disk
         (:func:`tile_slices`); output pixels outside every tile are NaN.
-    out : `numpy.ndarray`, optional
-        Preallocated float32 output (e.g. a `numpy.memmap`) of the full output shape.
+    out : `numpy.ndarray` or tuple of them, optional
+        Preallocated float32 output (e.g. a `numpy.memmap`) of the full output shape. A
+        tuple when ``func`` returns a tuple of arrays (e.g. the output and its sigma): each
+        is stitched into its own.
     progress : bool
         Show a progress bar over tiles.
     workers : int
@@ -87,19 +89,24 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     ny, nx = data.shape
     if out is None:
         out = np.empty((ny * scale, nx * scale), dtype=np.float32)
+    outs = out if isinstance(out, tuple) else (out,)
     if tile is None or tile >= max(ny, nx):
-        out[...] = func(data)
+        res = func(data)
+        for o, r in zip(outs, res if isinstance(out, tuple) else (res,)):
+            o[...] = r
         return out
     tiles = list(tile_slices(data.shape, tile, pad, skip))
     if skip is not None:
-        out.fill(np.nan)
+        for o in outs:
+            o.fill(np.nan)
 
     def run_one(plan):
         rs, cs, prs, pcs = plan
         res = func(data[prs, pcs])
         r_off, c_off = (rs.start - prs.start) * scale, (cs.start - pcs.start) * scale
-        out[rs.start * scale:rs.stop * scale, cs.start * scale:cs.stop * scale] = \
-            res[r_off:r_off + (rs.stop - rs.start) * scale, c_off:c_off + (cs.stop - cs.start) * scale]
+        for o, r in zip(outs, res if isinstance(out, tuple) else (res,)):
+            o[rs.start * scale:rs.stop * scale, cs.start * scale:cs.stop * scale] = \
+                r[r_off:r_off + (rs.stop - rs.start) * scale, c_off:c_off + (cs.stop - cs.start) * scale]
 
     # each task writes its own output, so memory holds at most ``workers`` tiles; one
     # worker runs in the calling thread (whose torch thread setting the caller chose)
