@@ -10,7 +10,8 @@ from sunpy_sr.models.rcan import RCAN, RepConv
 #: Parameter counts per preset (a change of architecture must change these on purpose).
 PARAMS = {"rcan-paper": 15_590_049, "rcan-medium": 1_209_857, "rcan-deep": 553_429,
           "rcan-small": 347_053, "rcan-lite": 201_304, "rcan-lite-fold": 224_601, "rcan-tiny": 4_255,
-          "progan-paper": 13_414_082, "progan-small": 228_450, "progan-tiny": 7_906}
+          "progan-paper": 13_414_082, "progan-small": 228_450, "progan-tiny": 7_906,
+          "errornet-small": 18_184, "errornet-tiny": 3_184}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

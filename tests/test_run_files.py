@@ -9,7 +9,13 @@ from sunpy_sr.training import TrainConfig, load_run_file
 
 ROOT = Path(__file__).parents[1]
 # with the ablations in training/ablation/; *results.json files hold evaluations, not runs
-RUN_FILES = sorted(p for p in (ROOT / "training").rglob("*.json") if not p.name.endswith("results.json"))
+def _kind(path):
+    return json.loads(path.read_text()).get("kind", "network")
+
+
+#: the networks' run files (the error models' run file is of its own kind: tested below)
+RUN_FILES = sorted(p for p in (ROOT / "training").rglob("*.json")
+                   if not p.name.endswith("results.json") and _kind(p) == "network")
 
 
 def test_run_files_exist():
@@ -66,3 +72,25 @@ def test_ablations_change_one_lever_of_stage_one_at_equal_budget():
         assert {k: v for k, v in config.items() if k != "checkpoint_every"} == \
             {k: v for k, v in base["config"].items() if k not in ("iterations", "checkpoint_every")}
         assert run["train_files"] == base["train_files"] and run["val_files"] == base["val_files"]
+
+
+def test_error_models_run_file_keeps_its_split_apart(shared_data):
+    """The error models' split: every file exists, SHARP 377 is only a test, and the fit and
+    calibration parts share no HARP 1446 snapshot; the bundled error models name it."""
+    path = ROOT / "training" / "error-models.json"
+    spec = json.loads(path.read_text())
+    assert spec["kind"] == "error-models"
+    files = {part: [s.split(":")[0].split(" ")[0] for s in spec["split"][part] if s.startswith("hmi/")]
+             for part in ("fit", "calibration", "test")}
+    for part, names in files.items():
+        for name in names:
+            assert (shared_data / name).exists(), name
+    assert len(files["fit"]) == 4 and len(files["calibration"]) == 2
+    assert not set(files["fit"]) & set(files["calibration"])
+    assert not any(".377." in n for n in files["fit"] + files["calibration"])
+    assert any(".377." in n for n in files["test"])
+    from sunpy_sr.weights import ERROR_MODELS
+    for entry in ERROR_MODELS.values():
+        meta = json.loads(entry.metadata_path.read_text())
+        assert meta["split"] == "training/error-models.json"
+        assert meta["kind"] == "error-model"

@@ -12,7 +12,7 @@ import sunpy.map
 
 from sunpy_sr.core.grid import restore_nan
 from sunpy_sr.core.header import add_provenance, rescale_meta
-from sunpy_sr.core.range_guard import bound_output, guard_radius
+from sunpy_sr.core.range_guard import bound_output, guard_radius, out_of_range
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
@@ -30,13 +30,17 @@ def _tile_function(prepared, func):
     The function run on each padded tile: ``tile (NaN off-disk) -> output`` or ``-> (output, sigma)``.
 
     It fills NaN with `FILL_VALUE`, runs the method, bounds the output where the input leaves
-    the training range (`sunpy_sr.core.range_guard`) and, with an uncertainty, computes it
+    the training range (`sunpy_sr.core.range_guard`; not with ``consistent``, whose projection
+    takes precedence) and, with an uncertainty, computes it
     from the tile's input and bounded output (the method's error model) or takes the
     ensemble's spread. Everything it does is local, so tiled == untiled.
     """
     em = prepared.error_model
     spread = prepared.uncertainty == "ensemble"
     scale = prepared.method.scale
+    # consistent=True asks for degrade(output) == input everywhere: the projection takes
+    # precedence over the bound (which would break it at the limb)
+    bound = prepared.options.get("consistent", False) is False
 
     def run(a):
         bad = np.isnan(a)
@@ -46,7 +50,7 @@ def _tile_function(prepared, func):
         if spread:
             y, std = y
         y = np.array(y, dtype=np.float32, copy=False)
-        ood = bound_output(y, filled, bad, scale=scale)
+        ood = bound_output(y, filled, bad, scale=scale) if bound else out_of_range(filled, bad)
         if em is not None:
             std = em(filled, y, bad, ood=ood)
         return y if std is None else (y, std)

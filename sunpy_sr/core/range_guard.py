@@ -14,6 +14,8 @@ pixel. The output then never holds a field the input does not support nearby, wh
 the networks do otherwise at the limb (measured in ``docs/guide/error_maps.rst``: on the
 2016 full disk the range grew from +-4.8 kG to -12.6/+12.1 kG). Everywhere else the output is
 untouched. The bound is local (radius ``max(limb, 1)`` LR pixels), so tiled runs stay exact.
+`sunpy_sr.superresolve` applies it to every method, except with ``consistent=True``, whose
+projection (the output degrades back onto the input) takes precedence.
 """
 import numpy as np
 import scipy.ndimage

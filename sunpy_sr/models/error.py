@@ -43,7 +43,7 @@ class ErrorNet(nn.Module):
     >>> from sunpy_sr.models.error import ErrorNet
     >>> net = ErrorNet(channels=8, layers=2).eval()
     >>> net.receptive_radius(), sum(p.numel() for p in net.parameters())
-    (1, 3160)
+    (2, 3184)
     >>> with torch.inference_mode():
     ...     net(torch.zeros(1, 1, 6, 5), torch.zeros(1, 1, 24, 20)).shape
     torch.Size([1, 1, 24, 20])

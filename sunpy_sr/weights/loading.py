@@ -289,6 +289,24 @@ def export_error_model(net, out_path, metadata):
     """
     Write an error model: ``out_path`` (.pt, float32 state_dict) and its ``.json`` (``metadata``
     plus the SHA-256 of the ``.pt``). Returns ``out_path``.
+
+    ``metadata`` needs ``kind="error-model"``, the network's ``model_config`` and its
+    ``calibration`` (`sunpy_sr.training.error_fit.error_model_metadata` makes it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sunpy_sr.inference.errors import Calibration
+    >>> from sunpy_sr.models import build_model, get_preset
+    >>> from sunpy_sr.weights import export_error_model, load_error_model
+    >>> meta = {"kind": "error-model", "model_config": get_preset("errornet-tiny"),
+    ...         "calibration": Calibration(band_factors=[0.9, 1.1, 1.1]).to_dict()}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = export_error_model(build_model("errornet-tiny"), Path(tmp) / "mine-errors.pt", meta)
+    ...     em = load_error_model(path=path)
+    >>> em.name, em.calibration.band_factors
+    ('mine-errors', [0.9, 1.1, 1.1])
     """
     import torch
     out_path = Path(out_path)
