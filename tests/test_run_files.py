@@ -82,7 +82,7 @@ def test_error_models_run_file_keeps_its_split_apart(shared_data):
     assert spec["kind"] == "error-models"
     files = {part: [s.split(":")[0].split(" ")[0] for s in spec["split"][part] if s.startswith("hmi/")]
              for part in ("fit", "calibration", "test")}
-    for part, names in files.items():
+    for names in files.values():
         for name in names:
             assert (shared_data / name).exists(), name
     assert len(files["fit"]) == 4 and len(files["calibration"]) == 2
