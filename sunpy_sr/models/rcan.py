@@ -315,10 +315,18 @@ class RCAN(nn.Module):
         z = x / self.field_scale
         h = self.head(z)
         h = _add_skip(h, self.body_conv(self.body(h)))
-        out = self._reconstruct(h)
+        if self.fp32_tail and torch.is_autocast_enabled(x.device.type):
+            with torch.autocast(x.device.type, enabled=False):  # the upsampler in float32
+                out = self._reconstruct(h.float())
+        else:
+            out = self._reconstruct(h)
         if self.global_skip:
             out = out + F.interpolate(z, scale_factor=self.scale, mode="nearest")
         return out * self.field_scale
+
+    #: Run the upsampler and tail in float32 under a bfloat16 autocast (a precision lever,
+    #: measured by ``benchmarks/precision_levers.py``); off by default.
+    fp32_tail = False
 
     #: LR rows per chunk of the upsampler in inference (it works at 2x and 4x
     #: resolution, where a whole large tile would need several GB).

@@ -30,7 +30,7 @@ from sunpy_sr.inference.errors import Calibration, ErrorModel
 from sunpy_sr.metrics.calibration import calibration_statistics
 
 __all__ = ["ErrorFitConfig", "ResidualImage", "residual_image", "fit_error_net", "calibrate",
-           "calibration_report", "BANDS", "RINGS"]
+           "error_model_metadata", "calibration_report", "BANDS", "RINGS", "EXTREME_LIMB"]
 
 #: bands of |B_HR| (G) in which calibration is reported
 BANDS = ((0.0, 200.0), (200.0, 1000.0), (1000.0, np.inf))
