@@ -4,6 +4,13 @@ classical methods (`~sunpy_sr.methods.classical`) and networks built from the we
 catalogue (`~sunpy_sr.methods.networks`).
 """
 from sunpy_sr.methods import classical, networks  # noqa: F401  (they register themselves)
-from sunpy_sr.methods.registry import METHODS, Method, available_methods, get_method, register_method
+from sunpy_sr.methods.registry import (
+    METHODS,
+    Method,
+    available_methods,
+    get_method,
+    register_method,
+    unregister_method,
+)
 
-__all__ = ["METHODS", "Method", "available_methods", "get_method", "register_method"]
+__all__ = ["METHODS", "Method", "available_methods", "get_method", "register_method", "unregister_method"]

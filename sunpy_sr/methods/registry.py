@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sunpy_sr.exceptions import SunpySRError
 
-__all__ = ["Method", "register_method", "get_method", "available_methods", "METHODS"]
+__all__ = ["Method", "register_method", "unregister_method", "get_method", "available_methods", "METHODS"]
 
 #: name -> `Method`
 METHODS = {}
@@ -62,16 +62,14 @@ def register_method(name, *, scale, min_size, description, is_network=False, err
     A 4x pixel replication, registered for this example and removed again:
 
     >>> import numpy as np
-    >>> from sunpy_sr.methods import available_methods, get_method, register_method, registry
+    >>> from sunpy_sr.methods import available_methods, get_method, register_method, unregister_method
     >>> @register_method("nearest-test", scale=4, min_size=1, description="pixel replication (a test)")
     ... def build(**options):
     ...     return (lambda a: np.kron(a, np.ones((4, 4), a.dtype))), 0    # (function, receptive radius)
     >>> run, radius = get_method("nearest-test").build()
     >>> run(np.eye(2, dtype=np.float32)).shape, radius, "nearest-test" in available_methods()
     ((8, 8), 0, True)
-    >>> del registry.METHODS["nearest-test"]       # unregister: the registry is a plain dict
-    >>> for refresh in registry._LISTENERS:        # and update the listing in superresolve's docstring
-    ...     refresh()
+    >>> unregister_method("nearest-test")          # and superresolve's docstring forgets it
     >>> "nearest-test" in available_methods()
     False
     """
@@ -85,6 +83,27 @@ def register_method(name, *, scale, min_size, description, is_network=False, err
 
 #: callables run after every registration (e.g. the docstring refresh of ``superresolve``)
 _LISTENERS = []
+
+
+def unregister_method(name):
+    """
+    Remove the method registered as ``name`` (for examples and tests; see `register_method`).
+
+    The listing in `sunpy_sr.superresolve`'s docstring is refreshed. An unknown name raises
+    the same error as `get_method`.
+
+    Examples
+    --------
+    >>> from sunpy_sr.methods import unregister_method
+    >>> unregister_method("nearest")
+    Traceback (most recent call last):
+    ...
+    sunpy_sr.exceptions.SunpySRError: unknown method 'nearest'; registered methods: bicubic, linear, ...
+    """
+    get_method(name)
+    del METHODS[name]
+    for listener in _LISTENERS:
+        listener()
 
 
 def available_methods():
