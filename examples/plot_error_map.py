@@ -1,7 +1,7 @@
 """
-======================================================
+========================================================
 An error map with every super-resolved map, and its test
-======================================================
+========================================================
 
 ``superresolve(..., uncertainty=True)`` attaches to the output a calibrated
 1-sigma error map: at each pixel, an estimate of the standard deviation of

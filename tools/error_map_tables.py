@@ -29,6 +29,8 @@ def _cell(s):
 
 
 def _table(title, header, rows):
+    # a bare | would start a reST substitution
+    title, header = title.replace("|", "\\|"), [str(h).replace("|", "\\|") for h in header]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     line = "  ".join("=" * w for w in widths)
     out = [f"**{title}**", "", line, "  ".join(str(h).ljust(w) for h, w in zip(header, widths)), line]
