@@ -392,6 +392,12 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     ``ensemble=True`` averages over the 16 symmetries and makes the result exactly
     equivariant.
 
+    Where an input pixel leaves the range the methods were trained on (within 2 pixels of
+    the limb, or ``|B| > 2000 G`` in its 3x3 neighbourhood), its output pixels are bounded by
+    the range of that neighbourhood (`sunpy_sr.core.range_guard`), so the output never holds
+    a field the input does not support nearby; with ``consistent=True`` the projection takes
+    precedence.
+
     Units are converted at the boundary: the networks work in gauss, so a map in
     T, kG or mT is converted to gauss, super-resolved, and converted back; the
     output has the input's unit and values in it.
