@@ -29,7 +29,15 @@ LIMB_PIXELS = 2
 
 
 def guard_radius(limb=LIMB_PIXELS):
-    """LR pixels beyond which the input cannot change `out_of_range` or `bound_output`."""
+    """
+    LR pixels beyond which the input cannot change `out_of_range` or `bound_output`.
+
+    Examples
+    --------
+    >>> from sunpy_sr.core.range_guard import guard_radius
+    >>> guard_radius(), guard_radius(limb=4)
+    (2, 4)
+    """
     return max(int(limb), 1)
 
 
