@@ -22,7 +22,7 @@ import scipy.ndimage
 
 __all__ = ["TRAINING_CLIP", "LIMB_PIXELS", "out_of_range", "bound_output", "guard_radius"]
 
-#: |B| (G) of the training clip (Rahman et al. 2020)
+#: ``|B|`` (G) of the training clip (Rahman et al. 2020)
 TRAINING_CLIP = 2000.0
 #: LR pixels next to an off-disk NaN that count as "at the limb"
 LIMB_PIXELS = 2
@@ -52,7 +52,7 @@ def out_of_range(lr, bad, *, clip=TRAINING_CLIP, limb=LIMB_PIXELS):
     bad : `numpy.ndarray` of bool
         Off-disk (NaN) input pixels.
     clip : float
-        |B| (G) above which a field is outside the training range.
+        ``|B|`` (G) above which a field is outside the training range.
     limb : int
         LR pixels next to a ``bad`` pixel that count as the limb (0: none).
 

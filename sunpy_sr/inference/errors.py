@@ -29,7 +29,7 @@ from sunpy_sr.core.range_guard import guard_radius, out_of_range
 
 __all__ = ["Calibration", "ErrorModel", "SIGMA_FLOOR"]
 
-#: Smallest sigma returned (G): a bound far below HMI's noise, so that |B| / sigma stays finite.
+#: Smallest sigma returned (G): far below HMI's noise, so that ``|B| / sigma`` stays finite.
 SIGMA_FLOOR = 0.01
 
 

@@ -32,7 +32,7 @@ from sunpy_sr.metrics.calibration import calibration_statistics
 __all__ = ["ErrorFitConfig", "ResidualImage", "residual_image", "fit_error_net", "calibrate",
            "error_model_metadata", "calibration_report", "BANDS", "RINGS", "EXTREME_LIMB"]
 
-#: bands of |B_HR| (G) in which calibration is reported
+#: bands of ``|B_HR|`` (G) in which calibration is reported
 BANDS = ((0.0, 200.0), (200.0, 1000.0), (1000.0, np.inf))
 #: rings of r = rho / R_sun in which calibration is reported on full disks
 RINGS = ((0.0, 0.7), (0.7, 0.9), (0.9, 0.95), (0.95, 0.98), (0.98, 0.99), (0.99, np.inf))
@@ -263,7 +263,7 @@ def _raw_sigmas(net, images):
 
 
 def _band_z(net, images, cal):
-    """Per band of the output's |B|: ``error / raw sigma`` over in-range inner-disk pixels of ``images``."""
+    """Per band of the output's ``|B|``: ``error / raw sigma`` over in-range inner-disk pixels."""
     z_band = [[] for _ in cal.band_factors]
     for img, raw in zip(images, _raw_sigmas(net, images)):
         inner = _on_disk(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
