@@ -637,3 +637,17 @@ def test_evaluate_folder_refuses_only_the_small_map(tmp_path, capsys, shared_dat
 def _console_script():
     exe = shutil.which("sunpy-sr", path=os.path.dirname(sys.executable))
     return [exe] if exe else [sys.executable, "-m", "sunpy_sr"]
+
+
+@pytest.mark.parametrize("command", ["superresolve", "degrade"])
+def test_missing_input_is_reported_before_heavy_imports(command, tmp_path):
+    """A missing file is the first thing checked: neither torch nor sunpy.map is imported."""
+    import subprocess
+    import sys
+    code = ("import sys; from sunpy_sr.cli.main import main; "
+            f"rc = main([{command!r}, 'missing.fits', 'out.fits']); "
+            "print(rc, 'torch' in sys.modules, 'sunpy.map' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["1", "False", "False"], done.stdout + done.stderr
+    assert "sunpy-sr: error: no such file: missing.fits" in done.stderr

@@ -83,6 +83,12 @@ def check_output(path, overwrite):
     return path
 
 
+def check_input(path):
+    """A missing input file, reported before anything heavy is imported."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no such file: {path}")
+
+
 def read_map(path):
     """
     One map from a FITS file (a clear error for a missing file or several images).

@@ -23,6 +23,7 @@ def add_parser(subparsers, parents):
 
 def run(args):
     _common.check_output(args.output, args.overwrite)  # refuse before any work
+    _common.check_input(args.input)  # before sunpy is imported
     import sunpy_sr
     lr = sunpy_sr.degrade(_common.read_map(args.input), factor=args.factor, method=args.method,
                           sigma=args.sigma, kernel_size=args.kernel_size)

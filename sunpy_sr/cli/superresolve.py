@@ -63,6 +63,8 @@ def run(args):
     if not args.sample and not (args.input and args.output):
         raise _common.UsageError("give IN.fits OUT.fits, or --sample OUT.fits")
     out = _common.check_output(args.sample or args.output, args.overwrite)  # refuse before any work
+    if args.input:
+        _common.check_input(args.input)  # before sunpy and torch are imported
 
     import sunpy_sr
     from sunpy_sr.exceptions import SunpySRError
