@@ -46,13 +46,11 @@ SHARP_377 = "hmi/sharp/hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fi
 CLASSICAL = ("bicubic", "linear")
 
 
-def _quadrant(which):
-    def use(lr_map, r):
-        c = sunpy.map.all_coordinates_from_map(lr_map)
-        tx, ty = c.Tx.value, c.Ty.value
-        parts = {"east": tx < 0, "north-west": (tx >= 0) & (ty >= 0), "south-west": (tx >= 0) & (ty < 0)}
-        return parts[which]
-    return use
+def _quadrants(lr_map):
+    """The disk's parts of the split, as LR masks: east half, north-west and south-west quadrants."""
+    c = sunpy.map.all_coordinates_from_map(lr_map)
+    tx, ty = c.Tx.value, c.Ty.value
+    return {"east": tx < 0, "north-west": (tx >= 0) & (ty >= 0), "south-west": (tx >= 0) & (ty < 0)}
 
 
 def residual_sets(func, radius):
@@ -61,8 +59,8 @@ def residual_sets(func, radius):
     disk = residual_image(disk_map, func, radius, name="2016 disk")
     import sunpy_sr
     lr_map = sunpy_sr.degrade(disk_map)
-    parts = {q: dataclasses.replace(disk, name=f"2016 disk {q}", use=_quadrant(q)(lr_map, disk.r) & ~disk.bad)
-             for q in ("east", "north-west", "south-west")}
+    parts = {q: dataclasses.replace(disk, name=f"2016 disk {q}", use=mask & ~disk.bad)
+             for q, mask in _quadrants(lr_map).items()}
     harp = sorted((DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*"))
     harps = [residual_image(sunpy.map.Map(p), func, radius, name=f"HARP 1446 {p.name.split('.')[3]}")
              for p in harp]

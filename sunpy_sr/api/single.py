@@ -50,7 +50,10 @@ def _tile_function(prepared, func):
         if spread:
             y, std = y
         y = np.array(y, dtype=np.float32, copy=False)
-        ood = bound_output(y, filled, bad, scale=scale) if bound else out_of_range(filled, bad)
+        if bound:
+            ood = bound_output(y, filled, bad, scale=scale)
+        else:
+            ood = out_of_range(filled, bad) if em is not None else None
         if em is not None:
             std = em(filled, y, bad, ood=ood)
         return y if std is None else (y, std)

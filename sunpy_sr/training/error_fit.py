@@ -262,39 +262,38 @@ def _raw_sigmas(net, images):
     return [em.raw(i.lr, i.sr) for i in images]
 
 
-def _band_z(net, images, cal):
-    """Per band of the output's ``|B|``: ``error / raw sigma`` over in-range inner-disk pixels."""
-    z_band = [[] for _ in cal.band_factors]
+def _per_image(net, images, cal):
+    """
+    For each image, once: its raw sigma, the band of each output pixel, its out-of-range
+    pixels (HR mask), its in-range pixels short of the extreme limb (which set the caps) and
+    those of them on the inner disk (which set the band factors).
+    """
+    edges = np.asarray(cal.band_edges, np.float32)
+    out = []
     for img, raw in zip(images, _raw_sigmas(net, images)):
-        inner = _on_disk(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
-        if img.r is not None:
-            inner &= img.hr_mask(img.r < cal.ring_edges[0])
-        band = np.searchsorted(np.asarray(cal.band_edges, np.float32), np.abs(img.sr), side="right")
-        z = img.error / raw
-        for b in range(len(cal.band_factors)):
-            z_band[b].append(z[inner & (band == b)])
-    return z_band
+        ood = img.hr_mask(out_of_range(img.lr, img.bad))
+        in_range = _on_disk(img) & ~ood
+        inner = in_range & img.hr_mask(img.r < cal.ring_edges[0]) if img.r is not None else in_range
+        out.append((img, raw, np.searchsorted(edges, np.abs(img.sr), side="right"), ood,
+                    {"in_range": in_range, "inner": inner}))
+    return out
 
 
-def _sigma_caps(net, images, cal, config, fallback_images=()):
-    """Per band: the 99.9th percentile of the band-calibrated sigma over the band's calibration pixels."""
-    def per_band(imgs):
-        out = [[] for _ in cal.band_factors]
-        for img, raw in zip(imgs, _raw_sigmas(net, imgs)):
-            inner = _on_disk(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
-            band = np.searchsorted(np.asarray(cal.band_edges, np.float32), np.abs(img.sr), side="right")
-            sigma = raw * cal.band_factor(img.sr)
-            for b in range(len(cal.band_factors)):
-                out[b].append(sigma[inner & (band == b)])
-        return [np.concatenate(x) for x in out]
-    main = per_band(images)
-    extra = per_band(fallback_images) if fallback_images else None
-    caps = []
-    for b, x in enumerate(main):
-        if x.size < config.min_pixels and extra is not None:
-            x = np.concatenate([x, extra[b]])
-        caps.append(float(np.percentile(x, 99.9)) if x.size >= config.min_pixels or not caps else caps[-1])
-    return caps
+def _by_band(parts, n_bands, values, mask):
+    """Per band: ``values(img, raw)`` over the band's pixels of ``mask`` ("inner" or "in_range")."""
+    per = [[] for _ in range(n_bands)]
+    for img, raw, band, _, masks in parts:
+        v = values(img, raw)
+        for b in range(n_bands):
+            per[b].append(v[masks[mask] & (band == b)])
+    return [np.concatenate(x) if x else np.empty(0, np.float32) for x in per]
+
+
+def _pooled(main, extra, b, min_pixels):
+    """Band ``b`` of ``main``, with ``extra``'s added when ``main`` has too few pixels."""
+    if main[b].size < min_pixels and extra is not None:
+        return np.concatenate([main[b], extra[b]]), "calibration+fit"
+    return main[b], "calibration"
 
 
 def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
@@ -332,15 +331,16 @@ def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
     1.0
     """
     cal = Calibration()
-    z_band = _band_z(net, images, cal)
-    z_fallback = _band_z(net, fallback_images, cal) if fallback_images else None
+    n = len(cal.band_factors)
+    parts = _per_image(net, images, cal)
+    fallback = _per_image(net, fallback_images, cal) if fallback_images else None
+    def z(img, raw):
+        return img.error / raw
+    z_main = _by_band(parts, n, z, "inner")
+    z_extra = _by_band(fallback, n, z, "inner") if fallback else None
     factors, sources = [], []
-    for b, zs in enumerate(z_band):
-        zz = np.concatenate(zs)
-        source = "calibration"
-        if zz.size < config.min_pixels and z_fallback is not None:
-            zz = np.concatenate([zz, *z_fallback[b]])
-            source = "calibration+fit"
+    for b in range(n):
+        zz, source = _pooled(z_main, z_extra, b, config.min_pixels)
         if zz.size >= config.min_pixels or (not factors and zz.size):
             factors.append(float(np.sqrt(np.mean(zz * zz))))
         else:
@@ -349,13 +349,21 @@ def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
         sources.append(source)
     cal.band_factors = factors
     cal.band_sources = sources
-    cal.sigma_max = _sigma_caps(net, images, cal, config, fallback_images)
-    raws = _raw_sigmas(net, images)
+    # the cap of each band: the 99.9th percentile of its calibrated sigma over its in-range pixels
+    def sigma(img, raw):
+        return raw * cal.band_factor(img.sr)
+    s_main = _by_band(parts, n, sigma, "in_range")
+    s_extra = _by_band(fallback, n, sigma, "in_range") if fallback else None
+    caps = []
+    for b in range(n):
+        x, _ = _pooled(s_main, s_extra, b, config.min_pixels)
+        caps.append(float(np.percentile(x, 99.9)) if x.size >= config.min_pixels or not caps else caps[-1])
+    cal.sigma_max = caps
     z_ring = [[] for _ in cal.ring_factors]
-    for img, raw in zip(images, raws):
+    for img, raw, _, ood, _ in parts:
         if img.r is None:
             continue
-        v = _valid(img) & ~img.hr_mask(out_of_range(img.lr, img.bad))
+        v = _valid(img) & ~ood
         ring = np.kron(_ring_index(img.r, cal.ring_edges), np.ones((4, 4), np.int64))
         z = img.error / (raw * cal.band_factor(img.sr))
         for k in range(1, len(cal.ring_factors)):
@@ -368,8 +376,8 @@ def calibrate(net, images, config=ErrorFitConfig(), *, fallback_images=()):
     # out of range: the ring factor applies there too (superresolve multiplies every pixel of a
     # disk map by its ring's), so the factor is set on error / (raw sigma x ring factor)
     z_ood = []
-    for img, raw in zip(images, raws):
-        v = _valid(img) & img.hr_mask(out_of_range(img.lr, img.bad))
+    for img, raw, _, ood, _ in parts:
+        v = _valid(img) & ood
         ring = np.kron(cal.ring_factor(img.r), np.ones((4, 4), np.float32)) if img.r is not None else 1.0
         z_ood.append((img.error / (raw * ring))[v])
     zz = np.concatenate(z_ood)
