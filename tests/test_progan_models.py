@@ -162,6 +162,25 @@ def test_discriminator_alpha_blending():
         d(r4, torch.zeros(1, 1, 8, 8), alpha=0.5)
 
 
+def test_discriminator_input_scale_compresses_residuals():
+    torch.manual_seed(0)
+    linear, squashed = ProgressiveDiscriminator(width=8), ProgressiveDiscriminator(width=8, input_scale=10.0)
+    squashed.load_state_dict(linear.state_dict())
+    r4 = torch.tensor([0.0, 10.0, -10.0, 1000.0]).repeat(1, 1, 16, 4)
+    with torch.no_grad():
+        # asinh(r / 10 G): a 10 G residual becomes 0.881, a 1000 G one 5.30, not 0.01 and 1
+        expected = squashed.trunk(squashed.from_4x(torch.asinh(r4 / 10.0)))
+        assert torch.equal(squashed(residual_4x=r4), expected)
+        assert torch.equal(linear(residual_4x=r4), linear.trunk(linear.from_4x(r4 / 1000.0)))
+        assert not torch.allclose(squashed(residual_4x=r4), linear(residual_4x=r4))
+    assert squashed._normalise(torch.tensor([10.0])).item() == pytest.approx(0.8814, abs=1e-4)
+    for bad in (0.0, -5.0, float("nan")):
+        with pytest.raises(ValueError, match="input_scale"):
+            ProgressiveDiscriminator(input_scale=bad)
+
+
+
+
 # ---- losses -------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ References
 .. [3] Mao, X., Li, Q., Xie, H., Lau, R. Y. K., Wang, Z., & Smolley, S. P. 2017,
    "Least Squares Generative Adversarial Networks", ICCV, arXiv:1611.04076.
 """
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -49,8 +50,14 @@ class ProgressiveDiscriminator(nn.Module):
     max_width : int
         Upper bound on trunk channels.
     field_scale : float
-        Gauss per network unit: the residuals (in gauss) are divided by it at the input,
-        as in the generator.
+        Gauss per network unit: without ``input_scale`` the residuals (in gauss) are
+        divided by it at the input, as in the generator.
+    input_scale : float, optional
+        Gauss. If given, the discriminator sees ``asinh(residual / input_scale)``
+        instead: residuals of a few ``input_scale`` reach it at order one and kilogauss
+        ones are compressed logarithmically. Quiet-Sun residuals are ~10 G, 1 % of a
+        ``field_scale`` of 1000 G, so the linear scaling leaves them too small for a
+        freshly initialised discriminator to tell apart.
 
     References
     ----------
@@ -58,12 +65,15 @@ class ProgressiveDiscriminator(nn.Module):
     .. [2] Mao, X. et al. 2017, ICCV, arXiv:1611.04076.
     """
 
-    def __init__(self, *, width=16, n_down=2, max_width=128, field_scale=1000.0):
+    def __init__(self, *, width=16, n_down=2, max_width=128, field_scale=1000.0, input_scale=None):
         super().__init__()
         if width < 1 or n_down < 0 or max_width < width:
             raise ValueError(f"need width >= 1, n_down >= 0, max_width >= width; got {width}, "
                              f"{n_down}, {max_width}")
+        if input_scale is not None and not float(input_scale) > 0:
+            raise ValueError(f"input_scale must be a positive number of gauss or None, got {input_scale!r}")
         self.field_scale = float(field_scale)
+        self.input_scale = None if input_scale is None else float(input_scale)
         self.n_down = int(n_down)
         self.from_4x = nn.Sequential(*_conv(1, width), *_conv(width, width, stride=2))
         self.from_2x = nn.Sequential(*_conv(1, width))
@@ -74,6 +84,11 @@ class ProgressiveDiscriminator(nn.Module):
             c = c_out
         layers.append(nn.Conv2d(c, 1, 3, padding=1))
         self.trunk = nn.Sequential(*layers)
+
+    def _normalise(self, residual):
+        if self.input_scale is None:
+            return residual / self.field_scale
+        return torch.asinh(residual / self.input_scale)
 
     def forward(self, residual_4x=None, residual_2x=None, alpha=1.0):
         """
@@ -106,15 +121,15 @@ class ProgressiveDiscriminator(nn.Module):
                 raise ValueError("give residual_4x, residual_2x or both")
             if alpha != 1.0:
                 raise ValueError("alpha < 1 blends the 4x branch in: it needs residual_4x")
-            h = self.from_2x(residual_2x / self.field_scale)
+            h = self.from_2x(self._normalise(residual_2x))
         else:
-            h4 = self.from_4x(residual_4x / self.field_scale) if alpha > 0.0 else None
+            h4 = self.from_4x(self._normalise(residual_4x)) if alpha > 0.0 else None
             if alpha < 1.0:
                 r2 = residual_2x if residual_2x is not None else F.avg_pool2d(residual_4x, 2)
                 if r2.shape[-2:] != (residual_4x.shape[-2] // 2, residual_4x.shape[-1] // 2):
                     raise ValueError(f"residual_2x has shape {tuple(r2.shape)}, expected half of "
                                      f"residual_4x's {tuple(residual_4x.shape)}")
-                h2 = self.from_2x(r2 / self.field_scale)
+                h2 = self.from_2x(self._normalise(r2))
                 h = h2 if h4 is None else alpha * h4 + (1.0 - alpha) * h2
             else:
                 h = h4
