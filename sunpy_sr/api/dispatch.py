@@ -27,8 +27,8 @@ from ndcube import NDCube
 from tqdm.auto import tqdm
 
 from sunpy_sr.api.single import _run_array, _superresolve_2d
+from sunpy_sr.core.cube import map_celestial_planes
 from sunpy_sr.core.header import celestial_array_axes, fits_wcs, rescaled_cube
-from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 
 __all__ = ["superresolve_dispatch", "SUPPORTED"]
@@ -64,13 +64,6 @@ def _superresolve_sequence(seq, prepared, *, progress, out, **kwargs):
     return type(seq)(maps, sortby=None)
 
 
-def _cube_mask(mask, shape):
-    """The cube's mask as a boolean array of ``shape`` (None: nothing masked)."""
-    if mask is None or mask is np.ma.nomask:
-        return np.zeros(shape, dtype=bool)
-    return np.broadcast_to(np.asarray(mask, dtype=bool), shape)
-
-
 def _check_square_pixels(wcs):
     scales = wcs.celestial.proj_plane_pixel_scales()
     a, b = (abs(s.value) for s in scales)
@@ -93,46 +86,28 @@ def _superresolve_cube(cube, prepared, *, tile_size, progress, threads, tile_wor
     if cube.unit is None and not assume_magnetogram:
         raise SunpySRError("the NDCube has no unit: a LOS magnetogram in G, kG, T, mT or Mx/cm^2 is "
                            "expected; pass assume_magnetogram=True if the data are in gauss")
-    unit = field_unit(cube, assume_magnetogram=assume_magnetogram) if cube.unit is not None else None
     _check_square_pixels(wcs)
-    data = to_gauss(cube, assume_magnetogram=assume_magnetogram)  # a float32 copy in gauss
-    data[np.isinf(data)] = np.nan
-    bad = np.isnan(data) | _cube_mask(cube.mask, data.shape)
-    if bad.all():
-        raise SunpySRError("the cube contains no finite, unmasked values")
-    # the celestial plane last, every other axis flattened into one frame axis
-    planes = np.moveaxis(data, cel, (-2, -1))
-    rest, (ny, nx) = planes.shape[:-2], planes.shape[-2:]
+    shape = raw.shape
+    ny, nx = shape[cel[0]], shape[cel[1]]
     if min(ny, nx) < m.min_size:
         raise SunpySRError(f"the celestial plane of shape {(ny, nx)} is too small: this method needs at "
                            f"least {m.min_size}x{m.min_size} pixels")
-    planes = planes.reshape(-1, ny, nx)
-    bad_planes = np.moveaxis(bad, cel, (-2, -1)).reshape(-1, ny, nx)
-    s = m.scale
-    result = np.full((len(planes), s * ny, s * nx), np.nan, dtype=np.float32)
-    std = np.full_like(result, np.nan) if prepared.uncertainty else None
-    for i in tqdm(range(len(planes)), desc="frames", unit="frame", disable=not progress):
-        if bad_planes[i].all():
-            continue  # nothing to super-resolve: the frame stays NaN
-        _, sd = _run_array(prepared, np.array(planes[i]), bad_planes[i], tile_size=tile_size, progress=False,
-                           threads=threads, tile_workers=tile_workers, out=result[i])
+
+    def plane(data, bad, result, std=None):
+        _, sd = _run_array(prepared, np.array(data), bad, tile_size=tile_size, progress=False,
+                           threads=threads, tile_workers=tile_workers, out=result)
         if std is not None:
-            std[i] = sd
-    # back to the cube's axis order and unit
-    result = np.moveaxis(result.reshape(rest + (s * ny, s * nx)), (-2, -1), cel)
-    if unit is not None:
-        from_gauss(result, unit, out=result)
+            std[...] = sd
+
+    def loop(indices):
+        return tqdm(indices, desc="frames", unit="frame", disable=not progress)
+
+    outputs, mask, _ = map_celestial_planes(cube, plane, zoom=m.scale, n_out=2 if prepared.uncertainty else 1,
+                                            assume_magnetogram=assume_magnetogram, require_data=True,
+                                            loop=loop)
     uncertainty = None
-    if std is not None:
+    if prepared.uncertainty:
         from astropy.nddata import StdDevUncertainty
-        std = np.moveaxis(std.reshape(rest + (s * ny, s * nx)), (-2, -1), cel)
-        if unit is not None:
-            from_gauss(std, unit, out=std)
-        uncertainty = StdDevUncertainty(std, unit=cube.unit, copy=False)
-    mask = None
-    if cube.mask is not None and cube.mask is not np.ma.nomask:
-        mask = _cube_mask(cube.mask, data.shape)
-        for axis in cel:
-            mask = np.repeat(mask, s, axis=axis)  # children of masked pixels are masked
-    return rescaled_cube(cube, result, s, mask=mask, uncertainty=uncertainty, history=prepared.history,
-                         keys=prepared.keys, comments=prepared.comments)
+        uncertainty = StdDevUncertainty(outputs[1], unit=cube.unit, copy=False)
+    return rescaled_cube(cube, outputs[0], m.scale, mask=mask, uncertainty=uncertainty,
+                         history=prepared.history, keys=prepared.keys, comments=prepared.comments)

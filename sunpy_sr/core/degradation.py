@@ -14,28 +14,32 @@ Two recipes, after Rahman et al. (2020, ApJL 897, L32):
 ``"bin"`` (the paper's abstract: "4x4 binning")
     the mean over ``factor`` x ``factor`` blocks (flux densities are averaged, not summed).
 
-NaN handling: the Gaussian is a normalised convolution over valid pixels, and an
+Both are registered in `sunpy_sr.core.operators`, the one owner of what a degradation
+is (forward operator, adjoint, description); `sunpy_sr.core.register_degradation` adds
+another, which `degrade`, `degrade_array` and the ``consistent`` option then accept.
+
+NaN handling: the smoothing is a normalised convolution over valid pixels, and an
 LR pixel is NaN when any HR pixel of its block is NaN, so super-resolving a
 degraded map gives NaN exactly where the original block had one.
 """
+import fractions
 import functools
 import numbers
 import warnings
 
 import numpy as np
-import scipy.ndimage
 import sunpy.map
 from ndcube import NDCube
 
-from sunpy_sr.core.grid import block_mean, block_view
-from sunpy_sr.core.header import add_provenance, celestial_array_axes, fits_wcs, rescale_meta, rescaled_cube
-from sunpy_sr.core.units import field_unit, from_gauss, to_gauss
+from sunpy_sr.core.cube import map_celestial_planes
+from sunpy_sr.core.grid import block_view
+from sunpy_sr.core.header import add_provenance, rescale_meta, rescaled_cube
+from sunpy_sr.core.operators import _check_kernel_options, forward_array, gaussian_kernel, get_degradation
+from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
-__all__ = ["degrade", "degrade_array", "gaussian_kernel", "DEGRADE_METHODS"]
-
-DEGRADE_METHODS = ("gaussian-bilinear", "bin")
+__all__ = ["degrade", "degrade_array", "gaussian_kernel"]
 
 
 def _check_degrade_options(factor, method, sigma, kernel_size):
@@ -47,37 +51,9 @@ def _check_degrade_options(factor, method, sigma, kernel_size):
             else SunpySRError(f"factor must be a positive integer, got {factor!r}")
     if factor < 1:
         raise SunpySRError(f"factor must be a positive integer, got {factor!r}")
-    if not isinstance(method, str) or method not in DEGRADE_METHODS:
-        raise SunpySRError(f"unknown degradation method {method!r}; choose one of {DEGRADE_METHODS}")
-    if not number(sigma):
-        raise SunpySRTypeError(f"sigma must be a positive number (HR pixels), got {sigma!r}")
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise SunpySRError(f"sigma must be a positive number (HR pixels), got {sigma!r}")
-    if not isinstance(kernel_size, numbers.Integral) or isinstance(kernel_size, (bool, np.bool_)):
-        raise SunpySRTypeError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
-    if kernel_size < 1 or kernel_size % 2 == 0:
-        raise SunpySRError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
+    get_degradation(method)  # an unknown name raises, naming the registered ones
+    _check_kernel_options(sigma, kernel_size)
     return int(factor)
-
-
-def gaussian_kernel(sigma=2.0, kernel_size=5):
-    """
-    A normalised 2D Gaussian kernel (sum 1), ``kernel_size`` x ``kernel_size``.
-
-    Examples
-    --------
-    >>> from sunpy_sr.core import gaussian_kernel
-    >>> k = gaussian_kernel(sigma=2.0, kernel_size=5)
-    >>> k.shape, round(float(k.sum()), 6)
-    ((5, 5), 1.0)
-    >>> round(float(k[2, 2]), 4), round(float(k[0, 0]), 4)   # peak at the centre, lowest in a corner
-    (0.0632, 0.0232)
-    """
-    _check_degrade_options(1, "gaussian-bilinear", sigma, kernel_size)
-    x = np.arange(kernel_size) - (kernel_size - 1) / 2
-    g = np.exp(-0.5 * (x / sigma) ** 2)
-    k = np.outer(g, g)
-    return k / k.sum()
 
 
 def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_size=5):
@@ -106,24 +82,8 @@ def degrade_array(data, *, factor=4, method="gaussian-bilinear", sigma=2.0, kern
         raise SunpySRError(f"expected 2D data, got an array of shape {data.shape}")
     if data.shape[0] % factor or data.shape[1] % factor:
         raise SunpySRError(f"shape {data.shape} is not a multiple of factor {factor}")
-    nan = np.isnan(data)
-    block_nan = block_view(nan, factor).any(axis=(1, 3))
-    if method == "bin":
-        out = block_mean(data, factor)
-    else:
-        k = gaussian_kernel(sigma, kernel_size)
-        valid = (~nan).astype(np.float64)
-        num = scipy.ndimage.convolve(np.where(nan, 0, data).astype(np.float64), k, mode="constant")
-        den = scipy.ndimage.convolve(valid, k, mode="constant")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            smooth = num / den
-        if factor % 2 == 0:
-            lo = factor // 2 - 1
-            blocks = block_view(smooth, factor)[:, lo:lo + 2, :, lo:lo + 2]
-            out = blocks.mean(axis=(1, 3))
-        else:
-            c = factor // 2
-            out = block_view(smooth, factor)[:, c, :, c]
+    block_nan = block_view(np.isnan(data), factor).any(axis=(1, 3))
+    out = forward_array(data, factor, method, sigma=sigma, kernel_size=kernel_size)
     out = out.astype(np.float32)
     out[block_nan] = np.nan
     return out
@@ -142,8 +102,9 @@ def degrade(smap, *, factor=4, method="gaussian-bilinear", sigma=2.0, kernel_siz
         header stays exact because the first pixel edge does not move.
     factor : int
         Down-sampling factor (default 4).
-    method : {"gaussian-bilinear", "bin"}
-        Recipe (see module docstring).
+    method : str
+        Recipe: ``"gaussian-bilinear"`` (default), ``"bin"`` (see the module docstring)
+        or any name in `sunpy_sr.core.degradation_methods`.
     sigma : float
         Gaussian width in HR pixels (default 2, as in Rahman et al. 2020).
     kernel_size : int
@@ -200,7 +161,7 @@ def _crop_warning(shape, cropped, factor, stacklevel):
 
 def _history(factor, method, sigma, kernel_size):
     from sunpy_sr.version import version
-    detail = f"sigma={sigma}, kernel={kernel_size}" if method == "gaussian-bilinear" else "block mean"
+    detail = get_degradation(method).details(sigma, kernel_size)
     return (f"sunpy_sr {version}: degraded {factor}x ({method}, {detail})",
             {"srdegrad": method, "srfactor": 1 / factor, "srvers": version})
 
@@ -240,38 +201,23 @@ def _degrade_sequence(seq, **kwargs):
 @_degrade_dispatch.register(NDCube)
 def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
     """Each plane of the two celestial axes, for every index of the other axes."""
-    cel = celestial_array_axes(fits_wcs(cube.wcs))
-    unit = field_unit(cube, assume_magnetogram="missing") if cube.unit is not None else None
-    data = to_gauss(cube, assume_magnetogram="missing")
-    data[np.isinf(data)] = np.nan
-    masked = cube.mask is not None and cube.mask is not np.ma.nomask
-    bad = np.broadcast_to(np.asarray(cube.mask, dtype=bool), data.shape) if masked else None
-    shape = data.shape
-    crop = [slice(None)] * data.ndim
-    for axis in cel:
-        if shape[axis] < factor:
-            raise SunpySRError(f"a celestial axis of {shape[axis]} pixels is shorter than the factor "
-                               f"{factor}")
-        crop[axis] = slice(0, (shape[axis] // factor) * factor)
-    data = data[tuple(crop)]
-    if data.shape != shape:
-        _crop_warning(shape, data.shape, factor, 3)
-    if bad is not None:
-        bad = bad[tuple(crop)]
-        data[bad] = np.nan  # masked input is missing: its block is NaN (and masked) in the output
-    planes = np.moveaxis(data, cel, (-2, -1))
-    rest, (ny, nx) = planes.shape[:-2], planes.shape[-2:]
-    planes = planes.reshape(-1, ny, nx)
-    out = np.empty((len(planes), ny // factor, nx // factor), np.float32)
-    for k, plane in enumerate(planes):
-        out[k] = degrade_array(plane, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
-    out = np.moveaxis(out.reshape(rest + (ny // factor, nx // factor)), (-2, -1), cel)
-    if unit is not None:
-        from_gauss(out, unit, out=out)
-    mask = None
-    if bad is not None:
-        b = np.moveaxis(bad, cel, (-2, -1)).reshape(-1, ny, nx)
-        b = b.reshape(len(b), ny // factor, factor, nx // factor, factor).any(axis=(2, 4))
-        mask = np.moveaxis(b.reshape(rest + (ny // factor, nx // factor)), (-2, -1), cel)
+    def crop(shape, cel):
+        window = [slice(None)] * len(shape)
+        for axis in cel:
+            if shape[axis] < factor:
+                raise SunpySRError(f"a celestial axis of {shape[axis]} pixels is shorter than the factor "
+                                   f"{factor}")
+            window[axis] = slice(0, (shape[axis] // factor) * factor)
+        cropped = tuple(len(range(n)[w]) for n, w in zip(shape, window))
+        if cropped != tuple(shape):
+            _crop_warning(shape, cropped, factor, 5)  # at the caller of `degrade`
+        return tuple(window)
+
+    def plane(data, bad, out):
+        out[...] = degrade_array(data, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
+
+    # masked input is missing: its block is NaN (and masked) in the output
+    (out,), mask, _ = map_celestial_planes(cube, plane, zoom=fractions.Fraction(1, factor),
+                                           masked_as_nan=True, crop=crop)
     history, keys = _history(factor, method, sigma, kernel_size)
     return rescaled_cube(cube, out, 1 / factor, mask=mask, history=history, keys=keys, stacklevel=3)

@@ -174,8 +174,9 @@ def redegradation_residual(sr, lr, *, factor=4, method="gaussian-bilinear", sigm
         The low-resolution input (G).
     factor : int
         Zoom factor (default 4).
-    method : {"gaussian-bilinear", "bin"}
-        Degradation recipe, see `sunpy_sr.degrade`.
+    method : str
+        Degradation recipe, a name in `sunpy_sr.core.degradation_methods` (see
+        `sunpy_sr.degrade`).
     sigma, kernel_size
         Gaussian width and size (HR pixels) of the ``"gaussian-bilinear"`` recipe.
 
