@@ -5,6 +5,7 @@ When to run: after that run (or a resumed one) has written its ``checkpoint-<ite
 files. Usage (repository root, ``../shared/data`` beside it)::
 
     python tools/evaluate_progan_gan.py RUN_DIR [--out training/progan-gan-results.json]
+        [--run-file training/progan-gan.json]
 
 For every kept checkpoint, and for bicubic, the bundled ``rcan`` and the bundled ``progan``
 beside them, prints PSNR (mean over crops), spectral error, and the magnetic-element
@@ -48,6 +49,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "training" / "progan-gan-results.json")
+    ap.add_argument("--run-file", type=Path, default=ROOT / "training" / "progan-gan.json",
+                    help="the run file whose selection_rule is applied and recorded")
     a = ap.parse_args()
     torch.set_num_threads(2)
     cache = a.run_dir / "eval-cache"
@@ -75,6 +78,13 @@ def main():
         print(path.name, json.dumps(results["checkpoints"][path.name]))
     eligible = {n: r for n, r in results["checkpoints"].items()
                 if all(r[k]["psnr"] >= bic[k]["psnr"] + 0.5 for k in sets)}
+    results["rule"] = json.loads(a.run_file.read_text())["selection_rule"]
+    if not eligible:
+        print("no checkpoint is eligible (PSNR >= bicubic + 0.5 dB on both validation sets)")
+        results["chosen"] = None
+        a.out.write_text(json.dumps(results, indent=1))
+        return
+
     def total(n):
         return sum(_distance(eligible[n][k]) for k in sets)
 
@@ -84,7 +94,6 @@ def main():
     model = load_network(a.run_dir / chosen)[0].eval()
     results["chosen"] = chosen
     results["chosen_test_sharp_377"] = _score(model, *test)
-    results["rule"] = json.loads((ROOT / "training" / "progan-gan.json").read_text())["selection_rule"]
     print("chosen", chosen, "test", json.dumps(results["chosen_test_sharp_377"]))
     a.out.write_text(json.dumps(results, indent=1))
 
