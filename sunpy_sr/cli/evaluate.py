@@ -3,8 +3,9 @@ from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
-#: What ``sunpy-sr evaluate`` writes into ``--out``.
-OUTPUTS = ("table.ecsv", "error_budget.ecsv", "figure2.png", "figure3.png")
+#: What ``sunpy-sr evaluate`` writes into ``--out`` (`sunpy_sr.evaluation.run.OUTPUTS`, kept here so
+#: that ``--help`` does not import the evaluation).
+OUTPUTS = ("table.ecsv", "table-arrays.npz", "error_budget.ecsv", "figure2.png", "figure3.png")
 
 
 def add_parser(subparsers, parents):
@@ -12,7 +13,8 @@ def add_parser(subparsers, parents):
         "evaluate", parents=parents, help="the paper's Table 1 and Figures 2-3 for several methods",
         description="Degrade crops of the given magnetograms, super-resolve them with each method and "
                     f"compare with the originals: writes {', '.join(OUTPUTS)} (and a pair cache, cache/) "
-                    "into --out.")
+                    "into --out. A run that fails removes what it wrote, and the cache it made "
+                    "unless --keep-cache.")
     p.add_argument("--data", required=True, help="a FITS file or a folder of *magnetogram*.fits")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="folder for the tables and figures (created if missing)")
@@ -29,6 +31,9 @@ def add_parser(subparsers, parents):
                         "needs an error model): adds the table columns rms_z (RMS of error/sigma), "
                         "coverage_1, coverage_2 (fractions of pixels within 1 and 2 sigma), nll and "
                         "nll_constant (nats/pixel), over all pixels of all crops")
+    p.add_argument("--keep-cache", action="store_true",
+                   help="keep the pair cache (cache/) even if the run fails (it is always kept after a "
+                        "run that succeeds)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the results of an earlier run in --out (default: refuse)")
     return p
@@ -47,4 +52,5 @@ def run(args):
     from sunpy_sr.evaluation import run_evaluation
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     run_evaluation(args.data, methods, out_dir=out, max_distance=args.max_distance, size=args.size,
-                   stride=args.stride, progress=not args.quiet, uncertainty=args.uncertainty)
+                   stride=args.stride, progress=not args.quiet, uncertainty=args.uncertainty,
+                   keep_cache=args.keep_cache)

@@ -13,13 +13,16 @@ import sunpy.map
 from astropy.time import Time
 from astropy.visualization import ImageNormalize
 
-from sunpy_sr import metrics as _metrics
 from sunpy_sr.compare.calibrate import PolynomialCalibration
 from sunpy_sr.core.header import add_provenance
 from sunpy_sr.core.units import from_gauss
+from sunpy_sr.metrics import METRICS
 from sunpy_sr.visualization.comparison import DISPLAY_RANGE, HISTOGRAM_RANGE
 
 __all__ = ["MetricSet", "ComparisonResult", "DISPLAY_RANGE", "HISTOGRAM_RANGE"]
+
+#: Metrics of `sunpy_sr.metrics.METRICS` in a `MetricSet`, in the order of its fields.
+_COMPARE_METRICS = ("cc", "psnr", "rmse", "ssim")
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,16 @@ class MetricSet:
         """
         t = np.where(mask, reference, np.nan)
         o = np.where(mask, output, np.nan)
-        return cls(cc=_metrics.pearson_cc(t, o), psnr=_metrics.psnr(t, o, max_value=_metrics.MAX_FIELD),
-                   rmse=_metrics.rmse(t, o) * u.G, ssim=_metrics.ssim(t, o, data_range=_metrics.MAX_FIELD),
-                   n_pixels=int(mask.sum()))
+        values = {k: METRICS[k].function(t, o) for k in _COMPARE_METRICS}
+        values["rmse"] = values["rmse"] * METRICS["rmse"].unit
+        return cls(**values, n_pixels=int(mask.sum()))
 
     def as_dict(self):
         """The metrics as a plain dict (RMSE in G as a float)."""
-        return {"cc": self.cc, "psnr": self.psnr, "rmse": self.rmse.to_value(u.G),
-                "ssim": self.ssim, "n_pixels": self.n_pixels}
+        out = {k: getattr(self, k) for k in _COMPARE_METRICS}
+        out["rmse"] = self.rmse.to_value(METRICS["rmse"].unit)
+        out["n_pixels"] = self.n_pixels
+        return out
 
 
 def reference_maps(meta, field_g, signal_values, signal_unit, unit, calibration):
@@ -162,7 +167,8 @@ class ComparisonResult:
                  + f" on {self.mask.sum()} pixels; time difference "
                  f"{self.time_difference.to(u.h):.2f}"
                  + (" (differentially rotated)" if self.differentially_rotated else ""),
-                 f"{'map':<12}{'CC':>8}{'PSNR/dB':>10}{'RMSE/G':>10}{'SSIM':>8}"]
+                 f"{'map':<12}{'CC':>8}{'PSNR/' + str(METRICS['psnr'].unit):>10}"
+                 f"{'RMSE/' + str(METRICS['rmse'].unit):>10}{'SSIM':>8}"]
         rows = [(self.sr_label, self.metrics)]
         if self.baseline_metrics is not None:
             rows.append((self.baseline_label, self.baseline_metrics))

@@ -5,8 +5,13 @@ Builds HR/LR pairs with `sunpy_sr.core.pairs.make_pairs` (the same recipe as
 training), runs every method, prints the table (`sunpy_sr.evaluation.evaluate`)
 and writes ``table.ecsv``, ``figure3.png`` (2D histograms, error bars, scatter)
 ``figure2.png`` (input, target and each method on a few crops) and
-``error_budget.ecsv`` (each method's squared error split by ``|B|`` band).
+``error_budget.ecsv`` (each method's squared error split by ``|B|`` band). ``table.ecsv``
+holds plain text only: its header's meta are scalars, and the per-image values and the
+calibration statistics are in ``table-arrays.npz``. A run that fails removes what it wrote.
 """
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -22,7 +27,8 @@ __all__ = ["run_evaluation"]
 
 
 def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, size=512, stride=512,
-                   n_panel=3, progress=True, cache_dir=None, uncertainty=False, **method_options):
+                   n_panel=3, progress=True, cache_dir=None, uncertainty=False, keep_cache=False,
+                   **method_options):
     """
     Evaluate ``methods`` on the magnetograms in ``data`` and write table and figures.
 
@@ -33,8 +39,10 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     methods : list of str
         Registered method names.
     out_dir : path-like
-        Receives ``table.ecsv``, ``error_budget.ecsv``, ``figure2.png``, ``figure3.png``
-        and the pair cache (``cache/``, unless ``cache_dir``).
+        Receives ``table.ecsv``, ``table-arrays.npz``, ``error_budget.ecsv``, ``figure2.png``,
+        ``figure3.png`` and the pair cache (``cache/``, unless ``cache_dir``). If the run fails,
+        the files it wrote are removed again, and so is the cache it created unless
+        ``keep_cache``.
     max_distance : float
         Crops lie within ``|x|, |y| <= max_distance`` arcsec of disk centre (full-disk maps).
     size, stride : int
@@ -48,6 +56,9 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
         Also score each method's calibrated error map: the table gets the columns
         ``rms_z``, ``coverage_1``, ``coverage_2``, ``nll`` and ``nll_constant``
         (`sunpy_sr.evaluation.evaluate`, pooled over all pixels of all crops).
+    keep_cache : bool
+        Keep a pair cache created by this run even if the run fails (default: a failed run
+        removes it; an existing cache, and the cache of a run that succeeds, are always kept).
 
     Returns
     -------
@@ -69,7 +80,7 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     1 crops of 128x128 px from 1 file(s)
     ...
     >>> written
-    ['cache', 'error_budget.ecsv', 'figure2.png', 'figure3.png', 'table.ecsv']
+    ['cache', 'error_budget.ecsv', 'figure2.png', 'figure3.png', 'table-arrays.npz', 'table.ecsv']
     >>> print(table["method"][0], f"{table['psnr'][0]:.2f}", f"{table['rmse'][0]:.1f}")   # MAX = 4000 G
     bicubic 41.28 dB 34.5 G
     """
@@ -83,13 +94,41 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     if stride < 1:
         raise SunpySRError(f"the crop stride must be positive, got {stride}")
     out_dir = Path(out_dir)
+    cache = Path(cache_dir) if cache_dir is not None else out_dir / "cache"
+    new_out_dir, new_cache = not out_dir.exists(), not cache.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    pairs = _exact_size(make_pairs(files, recipe, cache_dir or out_dir / "cache", progress), size, files)
+    # the outputs are written into a staging folder and moved into out_dir once all exist, so a
+    # failed run leaves neither a partial table nor a figure (and the results of an earlier run stay)
+    staging = Path(tempfile.mkdtemp(prefix=".evaluate-", dir=out_dir))
+    try:
+        table = _evaluate_and_write(files, recipe, cache, staging, methods, size, n_panel, progress,
+                                    uncertainty, method_options)
+        for name in OUTPUTS:
+            os.replace(staging / name, out_dir / name)
+    except BaseException:
+        if new_cache and not keep_cache:
+            shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        if new_out_dir and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return table
+
+
+#: What `run_evaluation` writes into its ``out_dir`` (besides the pair cache).
+OUTPUTS = ("table.ecsv", "table-arrays.npz", "error_budget.ecsv", "figure2.png", "figure3.png")
+
+
+def _evaluate_and_write(files, recipe, cache, out_dir, methods, size, n_panel, progress, uncertainty,
+                        method_options):
+    """Make the pairs, evaluate and write the tables and figures; returns the metrics table."""
+    pairs = _exact_size(make_pairs(files, recipe, cache, progress), size, files)
     if not len(pairs):
         raise SunpySRError("no crop satisfies the recipe (try a smaller --size or larger --max-distance)")
     table, outputs = evaluate(pairs, methods=tuple(methods), progress=progress, return_outputs=True,
                               uncertainty=uncertainty, **method_options)
-    table.write(out_dir / "table.ecsv", overwrite=True)
+    _write_table(table, out_dir / "table.ecsv", out_dir / "table-arrays.npz")
     print(f"{len(pairs)} crops of {size}x{size} px from {len(set(pairs.source))} file(s)")
     for col in table.colnames:
         if table[col].dtype.kind == "f":
@@ -104,6 +143,34 @@ def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, s
     plot_comparison_panel([pairs.lr[i] for i in order], [pairs.hr[i] for i in order],
                           {m: [outputs[m][i] for i in order] for m in outputs},
                           path=out_dir / "figure2.png")
+    return table
+
+
+def _plain(value):
+    """A meta value for a plain-text ECSV header: numpy scalars as Python numbers."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _write_table(table, path, arrays_path):
+    """
+    Write ``table`` as ECSV with scalar meta only; its nested meta go to an ``.npz`` sidecar.
+
+    The per-image values (``meta["per_image"][method][column]``) and the calibration
+    statistics (``meta["calibration"][method][key]``) are stored in ``arrays_path`` under
+    the keys ``"per_image/<method>/<column>"`` and ``"calibration/<method>/<key>"``; the
+    ECSV header names the sidecar in ``meta["arrays"]``.
+    """
+    arrays = {}
+    for group in ("per_image", "calibration"):
+        for method, values in table.meta.get(group, {}).items():
+            for key, value in values.items():
+                arrays[f"{group}/{method}/{key}"] = np.asarray(value)
+    out = table.copy(copy_data=False)
+    out.meta = {k: _plain(v) for k, v in table.meta.items() if k not in ("per_image", "calibration")}
+    out.meta["arrays"] = arrays_path.name
+    np.savez(arrays_path, **arrays)
+    out.write(path, overwrite=True)
+
     return table
 
 

@@ -8,39 +8,21 @@ import numpy as np
 
 from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
-from sunpy_sr.metrics import (
-    MAX_FIELD,
-    pearson_cc,
-    psnr,
-    redegradation_residual,
-    rmse,
-    spectral_error,
-    ssim,
-    strong_field_rmse,
-)
+from sunpy_sr.metrics import MAX_FIELD, METRICS
 from sunpy_sr.metrics._common import _data
 
 __all__ = ["evaluate", "EVALUATE_COLUMNS", "UNCERTAINTY_COLUMNS"]
 
+#: The metrics computed per image and averaged, in the order of the table's columns.
+_PER_IMAGE = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual", "spectral_error",
+              "signed_flux_error", "unsigned_flux_error")
+#: Metrics taking ``(target, output)`` only, with their defaults.
+_PLAIN = ("psnr", "cc", "rmse", "ssim", "signed_flux_error", "unsigned_flux_error")
+
 #: Columns of the table returned by :func:`evaluate`, in order.
-EVALUATE_COLUMNS = ("method", "n_images", "psnr", "cc", "rmse", "ssim", "rmse_strong",
-                    "n_strong", "redegradation_residual", "spectral_error", "signed_flux_error",
-                    "unsigned_flux_error")
+EVALUATE_COLUMNS = ("method", "n_images") + _PER_IMAGE[:5] + ("n_strong",) + _PER_IMAGE[5:]
 #: Columns :func:`evaluate` adds after :data:`EVALUATE_COLUMNS` with ``uncertainty=True``.
 UNCERTAINTY_COLUMNS = ("rms_z", "coverage_1", "coverage_2", "nll", "nll_constant")
-
-
-def _flux_errors(target, output):
-    """Signed and unsigned flux errors of an output, relative to the target's unsigned flux.
-
-    Pixels of one crop have (nearly) equal areas, so sums of B stand for fluxes;
-    pixels not finite in both are left out."""
-    v = np.isfinite(target) & np.isfinite(output)
-    total = np.abs(target[v]).sum()
-    if total == 0:
-        return np.nan, np.nan
-    return (float((output[v].sum() - target[v].sum()) / total),
-            float((np.abs(output[v]).sum() - total) / total))
 
 
 def _pairs(pairs_or_lists):
@@ -174,9 +156,7 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         errors = {m: [] for m in names}
         sigmas = {m: [] for m in names}
 
-    keys = ("psnr", "cc", "rmse", "ssim", "rmse_strong", "redegradation_residual", "spectral_error",
-            "signed_flux_error", "unsigned_flux_error")
-    per_image = {m: {k: np.empty(len(hr)) for k in keys} for m in names}
+    per_image = {m: {k: np.empty(len(hr)) for k in _PER_IMAGE} for m in names}
     outputs = {m: [] for m in names}
     total = len(hr) * len(names)
     with tqdm(total=total, desc="evaluate", unit="image", disable=not progress) as bar:
@@ -192,17 +172,14 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
                     sr = superresolve(x, method=name, **method_options.get(name, {}))
                 factor = sr.shape[0] // x.shape[0]
                 vals = per_image[name]
-                vals["psnr"][i] = psnr(h, sr)
-                vals["cc"][i] = pearson_cc(h, sr)
-                vals["rmse"][i] = rmse(h, sr)
-                vals["ssim"][i] = ssim(h, sr)
-                vals["rmse_strong"][i] = strong_field_rmse(h, sr, threshold=strong_threshold)
+                for k in _PLAIN:
+                    vals[k][i] = METRICS[k].function(h, sr)
+                vals["rmse_strong"][i] = METRICS["rmse_strong"].function(h, sr, threshold=strong_threshold)
                 try:
-                    vals["spectral_error"][i] = spectral_error(h, sr)
+                    vals["spectral_error"][i] = METRICS["spectral_error"].function(h, sr)
                 except SunpySRError:  # a crop too small to have the wavenumber band
                     vals["spectral_error"][i] = np.nan
-                vals["signed_flux_error"][i], vals["unsigned_flux_error"][i] = _flux_errors(h, sr)
-                vals["redegradation_residual"][i] = redegradation_residual(
+                vals["redegradation_residual"][i] = METRICS["redegradation_residual"].function(
                     sr, x, factor=factor, method=degrade_method)
                 if return_outputs:
                     outputs[name].append(sr)
@@ -218,18 +195,18 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         rows["n_images"].append(len(hr))
         rows["n_strong"].append(len(strong))
         rows["rmse_strong"].append(strong.mean() if len(strong) else np.nan)
-        for k in ("psnr", "cc", "rmse", "ssim", "redegradation_residual", "spectral_error",
-                  "signed_flux_error", "unsigned_flux_error"):
-            rows[k].append(vals[k].mean())
+        for k in _PER_IMAGE:
+            if k != "rmse_strong":
+                rows[k].append(vals[k].mean())
         if uncertainty:  # pooled over all pixels of all pairs
             stats = calibration_statistics(np.concatenate(errors[name]), np.concatenate(sigmas[name]))
             calibration[name] = stats
             for k in UNCERTAINTY_COLUMNS:
                 rows[k].append(float(stats[k]))
     table = QTable()
-    units = {"psnr": u.dB, "rmse": u.G, "rmse_strong": u.G, "redegradation_residual": u.G}
     for k in columns:
-        table[k] = u.Quantity(rows[k], units[k]) if k in units else rows[k]
+        unit = METRICS[k].unit if k in METRICS else None
+        table[k] = u.Quantity(rows[k], unit) if unit is not None else rows[k]
     table.meta.update({"max_field": MAX_FIELD * u.G,
                        "strong_threshold": quantity_in_gauss(strong_threshold, name="strong_threshold") * u.G,
                        "degrade_method": degrade_method, "per_image": per_image})

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from sunpy_sr.exceptions import SunpySRError
-from sunpy_sr.metrics import magnetic_elements, pearson_cc, psnr, rmse, spectral_error
+from sunpy_sr.metrics import METRICS, magnetic_elements
 from sunpy_sr.models.progan import bicubic
 from sunpy_sr.models.registry import build_model
 from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
@@ -96,6 +96,10 @@ def _pixel_scale(loss_name):
     """Normalises the pixel loss (in G or G^2) so that the term weights are comparable."""
     return 1e-2 if loss_name == "l1" else 1e-4
 
+#: Metrics of `sunpy_sr.metrics.METRICS` computed per image by `validate_gan` (then averaged); it adds
+#: ``element_count_ratio`` and ``element_area_ratio`` pooled over the images.
+_GAN_VALIDATION_METRICS = ("psnr", "cc", "rmse", "spectral_error")
+
 
 def validate_gan(model, pairs, element_threshold=50.0):
     """
@@ -104,16 +108,14 @@ def validate_gan(model, pairs, element_threshold=50.0):
     ``element_threshold`` G).
     """
     model.eval()
-    scores = {"psnr": [], "cc": [], "rmse": [], "spectral_error": []}
+    scores = {k: [] for k in _GAN_VALIDATION_METRICS}
     n_t = n_o = 0
     areas_t, areas_o = [], []
     with torch.inference_mode():
         for lr, hr in zip(pairs.lr, pairs.hr):
             sr = model(torch.from_numpy(lr)[None, None])[0, 0].numpy()
-            scores["psnr"].append(psnr(hr, sr))
-            scores["cc"].append(pearson_cc(hr, sr))
-            scores["rmse"].append(rmse(hr, sr))
-            scores["spectral_error"].append(spectral_error(hr, sr))
+            for k in _GAN_VALIDATION_METRICS:
+                scores[k].append(METRICS[k].function(hr, sr))
             et, eo = magnetic_elements(hr, element_threshold), magnetic_elements(sr, element_threshold)
             n_t, n_o = n_t + et.count, n_o + eo.count
             areas_t.append(et.area)

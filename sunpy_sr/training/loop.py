@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.inference.state import flush_denormal, torch_threads
-from sunpy_sr.metrics import pearson_cc, psnr, rmse
+from sunpy_sr.metrics import METRICS
 from sunpy_sr.models.registry import build_model
 from sunpy_sr.training import distributed as ddp
 from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
@@ -31,6 +31,9 @@ from sunpy_sr.training.losses import PIXEL_LOSSES
 from sunpy_sr.training.sampling import PatchSampler
 
 __all__ = ["train", "validate"]
+
+#: Metrics of `sunpy_sr.metrics.METRICS` that `validate` reports (``val_<name>`` in ``log.csv``).
+_VALIDATION_METRICS = ("psnr", "cc", "rmse")
 
 
 def validate(model, pairs, batch=1):
@@ -52,13 +55,12 @@ def validate(model, pairs, batch=1):
     (9, 50.8, 0.862, 17.5)
     """
     model.eval()
-    scores = {"psnr": [], "cc": [], "rmse": []}
+    scores = {k: [] for k in _VALIDATION_METRICS}
     with torch.inference_mode():
         for lr, hr in zip(pairs.lr, pairs.hr):
             sr = model(torch.from_numpy(lr)[None, None])[0, 0].numpy()
-            scores["psnr"].append(psnr(hr, sr))
-            scores["cc"].append(pearson_cc(hr, sr))
-            scores["rmse"].append(rmse(hr, sr))
+            for k in _VALIDATION_METRICS:
+                scores[k].append(METRICS[k].function(hr, sr))
     model.train()
     return {k: float(np.mean(v)) for k, v in scores.items()}
 
