@@ -504,7 +504,8 @@ def test_compressed_output(tmp_path, capsys):
 
 
 def test_superresolve_help_lists_every_registered_method(capsys, monkeypatch):
-    from sunpy_sr.methods import METHODS, Method, available_methods
+    from sunpy_sr.methods import Method, available_methods
+    from sunpy_sr.methods.registry import METHODS
     # a method registered after import is listed too: the help reads the registry when it is shown
     monkeypatch.setitem(METHODS, "test-only", Method("test-only", 4, 2, "a method registered by this test",
                                                      build=None))

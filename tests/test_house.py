@@ -9,7 +9,7 @@ Correctness and trust (issue #10, "house"): contracts, most of which the flat la
 5. torch's thread count, its denormal flag and the matplotlib backend are the caller's again
    after ``superresolve`` and ``train``, also when they raise;
 6. the import graph (core, metrics and io without torch; only the command line imports training;
-   no import cycles between modules);
+   cycles and the order of the subpackages: ``tests/test_import_graph.py``);
 7. a method registered after import is documented in ``superresolve.__doc__``;
 8. the ``realdata`` marker is set automatically (tests/conftest.py);
 9. the installed console script runs;
@@ -520,113 +520,6 @@ def test_only_the_command_line_imports_training():
         offenders.append(f"{rel}: {imports}")
     assert not never, f"inference, api and methods must never import training: {never}"
     assert not offenders, f"only sunpy_sr/cli/ may import sunpy_sr.training: {offenders}"
-
-
-def _module_name(path):
-    """``sunpy_sr/metrics/image.py`` -> ``sunpy_sr.metrics.image``; a package is its ``__init__.py``."""
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _import_graph():
-    """
-    ``{module: sorted modules of sunpy_sr it imports}``, from the source alone (`ast`).
-
-    Every ``import`` and ``from ... import`` counts, at module level and inside functions (a lazy
-    import closes a circle as surely as one at the top, only later); relative imports are resolved
-    against the importing module (one level less for a package's ``__init__``, which is its own
-    package). ``import a.b`` is an edge to ``a.b``; ``from a.b import c`` is an edge to ``a.b.c``
-    where that is a module, else to ``a.b`` (the name is read from the package's namespace).
-    """
-    files = {_module_name(p): p for p in _package_modules()}
-    graph = {}
-    for name, path in files.items():
-        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        targets = set()
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                targets.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = here[:len(here) - node.level + 1]
-                    source = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    source = node.module
-                for a in node.names:
-                    sub = f"{source}.{a.name}"
-                    targets.add(sub if sub in files else source)
-        graph[name] = sorted(t for t in targets if t in files and t != name)
-    return graph
-
-
-def _cycles(graph):
-    """One cycle (``[a, b, ..., a]``) per strongly connected component of more than one module."""
-    index, low, on_stack, stack, found = {}, {}, set(), [], []
-
-    def connect(v):  # Tarjan
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in index:
-                connect(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = set()
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.add(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(_cycle_in(graph, component))
-
-    for v in sorted(graph):
-        if v not in index:
-            connect(v)
-    return found
-
-
-def _cycle_in(graph, component):
-    """A shortest cycle through the first module of ``component`` (breadth-first, inside it)."""
-    start = min(component)
-    paths = {start: [start]}
-    queue = [start]
-    while queue:
-        v = queue.pop(0)
-        for w in graph[v]:
-            if w == start:
-                return paths[v] + [start]
-            if w in component and w not in paths:
-                paths[w] = paths[v] + [w]
-                queue.append(w)
-    raise AssertionError(f"no cycle through {start}")  # pragma: no cover
-
-
-def test_import_graph_has_no_cycles():
-    """
-    No module of sunpy_sr imports, directly or through others, a module that imports it.
-
-    Nodes are modules; a package is the node of its ``__init__.py``. An edge is an import
-    written in the source (see `_import_graph`), not the parents Python imports on the way:
-    ``import sunpy_sr.metrics.image`` runs ``sunpy_sr/metrics/__init__.py`` first, but
-    counting that would make every package whose ``__init__`` imports its own submodules a
-    circle (``__init__ -> child -> __init__``), which is the normal layout, not a fault.
-    So an ``__init__ -> own child`` edge is fine by itself, and a circle through a package is
-    reported only when a module names it: ``from sunpy_sr.metrics import rmse`` inside a
-    module that ``sunpy_sr/metrics/__init__.py`` imports is reported, because that import
-    reads a half-initialised package. Imports inside functions count like those at the top.
-    """
-    graph = _import_graph()
-    assert len(graph) > 50 and "sunpy_sr.api.pipeline" in graph["sunpy_sr.api"]  # the graph is real
-    cycles = _cycles(graph)
-    assert not cycles, "import cycles between modules of sunpy_sr: " + "; ".join(
-        " -> ".join(c) for c in cycles)
 
 
 def test_degradation_module_and_degrade_function():

@@ -9,8 +9,8 @@ from conftest import trained_like
 
 import sunpy_sr
 from sunpy_sr.exceptions import WeightsError
-from sunpy_sr.methods.linear import LINEAR_WEIGHTS, load_linear_filter
 from sunpy_sr.weights import export_weights, load_network, sha256, weights_path
+from sunpy_sr.weights.linear import LINEAR_WEIGHTS, load_linear_filter
 
 
 def test_bundled_weights_load_and_match_metadata():

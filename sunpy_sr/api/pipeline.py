@@ -22,13 +22,13 @@ import warnings
 import numpy as np
 import sunpy.map
 
-from sunpy_sr.api.single import FILL_VALUE
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.inference.precision import check_dtype, resolve_dtype
-from sunpy_sr.methods import available_methods, get_method
+from sunpy_sr.methods import add_registry_listener, available_methods, get_method
+from sunpy_sr.methods.networks import bundled_weights_stem
 from sunpy_sr.version import version
 
-__all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD", "FILL_VALUE"]
+__all__ = ["superresolve", "prepare_method", "PreparedMethod", "DEFAULT_METHOD"]
 
 DEFAULT_METHOD = "rcan"
 
@@ -185,15 +185,15 @@ class PreparedMethod:
         self.model = ""
         if self.method.is_network:
             w = options.get("weights")
-            self.model = os.path.basename(str(w)) if w else self._bundled_stem(name)
+            self.model = os.path.basename(str(w)) if w else bundled_weights_stem(name)
         self.error_model = None
         self._built = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _bundled_stem(name):
-        from sunpy_sr.weights import CATALOGUE  # a network registered without bundled weights: its name
-        return CATALOGUE[name].stem if name in CATALOGUE else name
+    @property
+    def is_built(self):
+        """True once `build` has run (the method's function exists and is reused)."""
+        return self._built is not None
 
     def build(self):
         """``(function, receptive_radius)``: built on the first call, the same objects after.
@@ -457,7 +457,5 @@ def _list_methods_in_docstring(template=superresolve.__doc__):
             f"Registered: {', '.join(available_methods())}.")
 
 
-from sunpy_sr.methods.registry import _LISTENERS  # noqa: E402
-
-_LISTENERS.append(_list_methods_in_docstring)
+add_registry_listener(_list_methods_in_docstring)
 _list_methods_in_docstring()

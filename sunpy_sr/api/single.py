@@ -19,7 +19,7 @@ from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 from sunpy_sr.inference.state import torch_threads
 from sunpy_sr.inference.tiling import run_tiled
 
-__all__ = ["FILL_VALUE"]
+__all__ = []
 
 #: Field (G) put in place of NaN before a method runs; such pixels are NaN again after.
 FILL_VALUE = 0.0

@@ -50,7 +50,7 @@ def cache_info():
     ``uses`` counts the tasks that asked for it. Run it on every worker with ``client.run(cache_info)``.
     """
     with _LOCK:
-        return {key: {"built": entry["prepared"]._built is not None, "uses": entry["uses"],
+        return {key: {"built": entry["prepared"].is_built, "uses": entry["uses"],
                       "pid": os.getpid()}
                 for key, entry in _CACHE.items()}
 

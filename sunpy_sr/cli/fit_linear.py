@@ -22,7 +22,7 @@ def add_parser(subparsers, parents):
 def _training_pairs(args):
     from sunpy_sr.core.pairs import PairRecipe, find_magnetograms, make_pairs, select_by_date
     from sunpy_sr.training import load_run_file
-    from sunpy_sr.training.run_files import _pinned
+    from sunpy_sr.training.run_files import pinned_files as _pinned
     data = Path(args.data)
     files = find_magnetograms(data)
     spec, recipe = {}, PairRecipe()

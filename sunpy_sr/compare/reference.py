@@ -49,6 +49,8 @@ def has_observer(smap):
     ``CRLN_OBS``/``CRLT_OBS``/``DSUN_OBS``, and what a source adds); a source with a
     default observer of its own counts as having one.
     """
+    # sunpy has no public list of the observer key sets or of a source's default observer, and
+    # ``smap.observer_coordinate`` warns and falls back instead of saying whether the header has one
     key_sets = getattr(smap, "_supported_observer_coordinates", None)
     if key_sets is None:  # in case sunpy renames its private list: the two FITS standard sets
         key_sets = [(("hgln_obs", "hglt_obs", "dsun_obs"), None),

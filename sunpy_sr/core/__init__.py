@@ -16,10 +16,10 @@ from sunpy_sr.core.operators import (
     unregister_degradation,
 )
 from sunpy_sr.core.units import FIELD_UNIT, from_gauss, to_gauss, validate_field_unit
-from sunpy_sr.core.validation import as_float_array, validate_input
+from sunpy_sr.core.validation import validate_input
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "SYMMETRIES", "apply_symmetry",
            "undo_symmetry", "block_mean", "restore_nan", "add_provenance", "rescale_meta", "FIELD_UNIT",
-           "to_gauss", "from_gauss", "validate_field_unit", "as_float_array", "validate_input",
+           "to_gauss", "from_gauss", "validate_field_unit", "validate_input",
            "Degradation", "degradation_methods", "get_degradation", "register_degradation",
            "unregister_degradation"]

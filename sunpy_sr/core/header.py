@@ -284,6 +284,8 @@ def fits_wcs(wcs):
     low = getattr(wcs, "low_level_wcs", wcs)
     if isinstance(low, WCS):
         return low
+    # astropy's SlicedLowLevelWCS has no public accessor for the WCS it slices or the slices
+    # (only the sliced view): the private names, read with getattr so a rename falls through
     inner = getattr(low, "_wcs", None)
     slices = getattr(low, "_slices_array", None)
     if isinstance(low, SlicedLowLevelWCS) and isinstance(inner, WCS) and slices is not None \
@@ -369,6 +371,8 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
             add_provenance(meta, history=history or "", comments=comments, **(keys or {}))
     new = NDCube(data, wcs=new_wcs, mask=mask, uncertainty=uncertainty, meta=meta, unit=cube.unit)
     dropped = []
+    # ndcube's ExtraCoords has no public list of its lookup tables with their array axes, nor a way
+    # to tell a user-given WCS from one built of the tables (``.wcs`` builds one): the private names
     for array_axes, coord in getattr(cube.extra_coords, "_lookup_tables", []):
         along = {int(array_axes)} if isinstance(array_axes, Integral) else {int(a) for a in array_axes}
         if along & cel:

@@ -15,7 +15,7 @@ import numpy as np
 from sunpy_sr.exceptions import SunpySRError
 
 __all__ = ["FIELD_UNIT", "field_unit", "is_field_unit", "validate_field_unit", "to_gauss", "from_gauss",
-           "quantity_in_gauss"]
+           "quantity_in_gauss", "gauss_values"]
 
 #: The unit in which the package computes.
 FIELD_UNIT = u.G
@@ -177,3 +177,32 @@ def quantity_in_gauss(value, *, name="value"):
         validate_field_unit(value.unit, what=name)
         return float(value.to_value(FIELD_UNIT))
     return float(value)
+
+
+def gauss_values(obj):
+    """
+    The values of a Map or Quantity in gauss (float64); anything else is returned as given.
+
+    The metrics, the evaluation table and the figures read their inputs through this: a map
+    without ``BUNIT`` is taken as gauss, one in a unit that is not a field is an error naming
+    it, and plain arrays are taken to be in gauss already.
+
+    Parameters
+    ----------
+    obj : `~sunpy.map.GenericMap`, `~astropy.units.Quantity` or array-like
+        A field.
+
+    Returns
+    -------
+    `numpy.ndarray` or ``obj``
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_sr.core.units import gauss_values
+    >>> gauss_values([0.1, -0.2] * u.T)
+    array([ 1000., -2000.])
+    """
+    if hasattr(obj, "unit"):  # a Map, NDCube or Quantity (a Map always has one, None without BUNIT)
+        return to_gauss(obj, assume_magnetogram="missing", dtype=np.float64)
+    return obj

@@ -7,7 +7,7 @@ import sunpy.map
 from sunpy_sr.core.units import FIELD_UNIT, field_unit
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
-__all__ = ["as_float_array", "validate_input"]
+__all__ = ["validate_input"]
 
 _NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "velocity",
                           "linewidth", "depth", "euv", "stokes")
@@ -20,7 +20,7 @@ def as_float_array(data):
     Examples
     --------
     >>> import numpy as np
-    >>> from sunpy_sr.core import as_float_array
+    >>> from sunpy_sr.core.validation import as_float_array
     >>> f = as_float_array(np.array([1, 2], dtype=">i2"))   # big-endian int16, as read from FITS
     >>> f, f.dtype.isnative
     (array([1., 2.], dtype=float32), True)

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 import astropy.units as u
 import numpy as np
 
+from sunpy_sr.core.units import gauss_values as _data
 from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.metrics import MAX_FIELD, METRICS
-from sunpy_sr.metrics._common import _data
 
 __all__ = ["evaluate", "EVALUATE_COLUMNS", "UNCERTAINTY_COLUMNS"]
 

@@ -40,7 +40,7 @@ def _build_linear(*, weights=None, consistent=False, **options):
     if options:
         raise SunpySRTypeError(f"linear takes only 'weights' and 'consistent', got {sorted(options)}")
     from sunpy_sr.inference.consistency import consistency_recipe, consistent_method
-    from sunpy_sr.methods.linear import load_linear_filter
+    from sunpy_sr.weights.linear import load_linear_filter
     consistency_recipe(consistent)
     filt = load_linear_filter(weights)
     return consistent_method(filt.apply, filt.radius, consistent)

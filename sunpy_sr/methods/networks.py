@@ -3,9 +3,24 @@ from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.methods.registry import register_method
 from sunpy_sr.weights.catalogue import CATALOGUE
 
-__all__ = ["register_network"]
+__all__ = ["register_network", "bundled_weights_stem"]
 
 _OPTIONS = ("weights", "device", "dtype", "ensemble", "consistent", "spread")
+
+
+def bundled_weights_stem(method):
+    """
+    The stem of ``method``'s bundled weight file, or ``method`` itself when none is bundled.
+
+    This is the name a super-resolved map's provenance records for the network's weights.
+
+    Examples
+    --------
+    >>> from sunpy_sr.methods.networks import bundled_weights_stem
+    >>> bundled_weights_stem("my-own-network")
+    'my-own-network'
+    """
+    return CATALOGUE[method].stem if method in CATALOGUE else method
 
 
 def register_network(method, *, description, min_size=8):

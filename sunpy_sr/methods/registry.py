@@ -25,9 +25,10 @@ command line's ``--method`` help.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 
-__all__ = ["Method", "register_method", "unregister_method", "get_method", "available_methods", "METHODS"]
+__all__ = ["Method", "register_method", "unregister_method", "get_method", "available_methods",
+           "add_registry_listener", "remove_registry_listener"]
 
 #: name -> `Method`
 METHODS = {}
@@ -83,6 +84,60 @@ def register_method(name, *, scale, min_size, description, is_network=False, err
 
 #: callables run after every registration (e.g. the docstring refresh of ``superresolve``)
 _LISTENERS = []
+
+
+def add_registry_listener(listener):
+    """
+    Call ``listener()`` after every `register_method` and `unregister_method`.
+
+    `sunpy_sr.api` uses it to keep `sunpy_sr.superresolve`'s list of methods current.
+
+    Parameters
+    ----------
+    listener : callable
+        Called with no arguments; its return value is ignored.
+
+    Examples
+    --------
+    >>> from sunpy_sr.methods import (add_registry_listener, register_method, remove_registry_listener,
+    ...                               unregister_method)
+    >>> seen = []
+    >>> def listener():
+    ...     seen.append("changed")
+    >>> add_registry_listener(listener)
+    >>> @register_method("listener-test", scale=4, min_size=1, description="a test")
+    ... def build(**options):
+    ...     return (lambda a: a), 0
+    >>> unregister_method("listener-test")
+    >>> remove_registry_listener(listener)
+    >>> seen
+    ['changed', 'changed']
+    """
+    if not callable(listener):
+        raise SunpySRTypeError(f"listener must be callable, not {type(listener).__name__}")
+    _LISTENERS.append(listener)
+
+
+def remove_registry_listener(listener):
+    """
+    Stop calling ``listener`` (added by `add_registry_listener`) after registry changes.
+
+    Raises
+    ------
+    SunpySRError
+        If ``listener`` was never added.
+
+    Examples
+    --------
+    >>> from sunpy_sr.methods import remove_registry_listener
+    >>> remove_registry_listener(print)
+    Traceback (most recent call last):
+    ...
+    sunpy_sr.exceptions.SunpySRError: <built-in function print> is not a registry listener
+    """
+    if listener not in _LISTENERS:
+        raise SunpySRError(f"{listener!r} is not a registry listener")
+    _LISTENERS.remove(listener)
 
 
 def unregister_method(name):

@@ -1,19 +1,10 @@
 """Helpers shared by the metrics: arrays in gauss from Maps, Quantities or arrays."""
 import numpy as np
-import sunpy.map
 
-from sunpy_sr.core.units import to_gauss
+from sunpy_sr.core.units import gauss_values as _data
 from sunpy_sr.exceptions import SunpySRError
 
 __all__ = []
-
-
-def _data(x):
-    """The values of a Map or Quantity converted to gauss (float64); arrays are taken as gauss."""
-    if isinstance(x, sunpy.map.GenericMap) or hasattr(x, "unit"):
-        # a map without BUNIT is taken as gauss; one in DN or m/s is an error naming the unit
-        return to_gauss(x, assume_magnetogram="missing", dtype=np.float64)
-    return x
 
 
 def _arrays(target, output, allow_empty=False):

@@ -1,5 +1,5 @@
 """
-Fitting the least-squares optimal linear 4x filter (`sunpy_sr.methods.linear`) on training pairs.
+Fitting the least-squares optimal linear 4x filter (`sunpy_sr.weights.linear`) on training pairs.
 
 The fit uses the same pairs, the same quiet-Sun/strong-field balance and the same
 8 symmetries of the square as the networks.
@@ -7,7 +7,7 @@ The fit uses the same pairs, the same quiet-Sun/strong-field balance and the sam
 import numpy as np
 
 from sunpy_sr.core.grid import SQUARE_SYMMETRIES, apply_symmetry
-from sunpy_sr.methods.linear import LinearFilter
+from sunpy_sr.weights.linear import LinearFilter
 
 __all__ = ["fit_linear_filter"]
 

@@ -7,7 +7,7 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.training.config import TrainConfig
 from sunpy_sr.training.loop import train
 
-__all__ = ["load_run_file", "train_from_folder", "pairs_for_training"]
+__all__ = ["load_run_file", "train_from_folder", "pairs_for_training", "pinned_files"]
 
 
 def pairs_for_training(train_files, val_files, config, cache_dir, progress=True):
@@ -133,11 +133,11 @@ def train_from_folder(data_dir, out_dir, run_file=None, *, config=None, resume=F
     data_dir = Path(data_dir)
     files = find_magnetograms(data_dir)
     if "train_files" in spec:
-        train_files = _pinned(data_dir, spec["train_files"])
+        train_files = pinned_files(data_dir, spec["train_files"])
     else:
         train_files = select_by_date(files, spec["train_dates"]) if "train_dates" in spec else files
     if "val_files" in spec:
-        val_files = _pinned(data_dir, spec["val_files"])
+        val_files = pinned_files(data_dir, spec["val_files"])
     else:
         val_files = select_by_date(files, spec["val_dates"]) if "val_dates" in spec else []
     if spec.get("val_full_disk_only"):
@@ -153,8 +153,26 @@ def train_from_folder(data_dir, out_dir, run_file=None, *, config=None, resume=F
     return train(config, train_pairs, out_dir, val_pairs=val_pairs, resume=resume, progress=progress)
 
 
-def _pinned(data_dir, names):
-    """The pinned files of a run file, which must all exist under ``data_dir``."""
+def pinned_files(data_dir, names):
+    """
+    The files a run file pins (``train_files``, ``val_files``), which must all exist under ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : `pathlib.Path`
+        The data folder.
+    names : list of str
+        File names, as the run file lists them.
+
+    Returns
+    -------
+    list of `pathlib.Path`
+
+    Raises
+    ------
+    SunpySRError
+        Naming every missing file.
+    """
     paths = [data_dir / n for n in names]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

@@ -19,8 +19,8 @@ import sunpy.map
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from sunpy_sr.core.units import gauss_values as _metric_data
 from sunpy_sr.metrics import MAX_FIELD, pearson_cc, psnr
-from sunpy_sr.metrics._common import _data as _metric_data
 
 __all__ = ["plot_comparison_panel", "plot_scatter_figure"]
 

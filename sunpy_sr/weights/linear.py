@@ -1,5 +1,5 @@
 """
-The least-squares optimal linear 4x filter: the strongest classical baseline.
+The least-squares optimal linear 4x filter (the strongest classical baseline) and its bundled file.
 
 For every output phase ``(a, b)`` (``a, b`` in ``0..3``) one ``k`` x ``k`` filter
 maps the LR neighbourhood of LR pixel ``(i, j)`` to HR pixel ``(4i+a, 4j+b)``.
@@ -8,7 +8,8 @@ The ``16 k^2`` coefficients minimise the squared error over training pairs
 shift-invariant 4x method can do on that data: a Wiener-like deconvolution of
 the degradation that bicubic interpolation does not attempt. It is fitted on the
 same pairs, with the same quiet-Sun/strong-field balance and the same 8
-symmetries of the square, as the networks (`sunpy_sr.training.linear_fit`).
+symmetries of the square, as the networks (`sunpy_sr.training.linear_fit`), and applied by the
+``linear`` method (`sunpy_sr.methods.classical`).
 """
 import json
 from dataclasses import dataclass
