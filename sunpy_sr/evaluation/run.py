@@ -171,8 +171,6 @@ def _write_table(table, path, arrays_path):
     np.savez(arrays_path, **arrays)
     out.write(path, overwrite=True)
 
-    return table
-
 
 def _exact_size(pairs, size, files):
     """
