@@ -9,7 +9,9 @@ variant three times (the fastest kept), on 2 threads:
 * ``bfloat16``: the whole network under a bfloat16 autocast (what ``dtype="bfloat16"`` and, on a
   CPU with native bfloat16, ``dtype="auto"`` run);
 * ``bfloat16, float32 tail``: the body in bfloat16, the upsampler and tail in float32
-  (`sunpy_sr.models.rcan.RCAN.fp32_tail`).
+  (`sunpy_sr.models.rcan.RCAN.fp32_tail`);
+* ``bfloat16, float32 stream``: the convolutions in bfloat16, the residual stream (head output
+  and skip sums) in float32 (`sunpy_sr.models.rcan.RCAN.fp32_stream`); and both levers together.
 
 Printed: what `sunpy_sr.inference.native_bfloat16` detected, the same run's float32 and bfloat16
 4096^2 matmul rates, and per variant the time and the difference from float32 (RMS and maximum,
@@ -51,9 +53,12 @@ def main():
     crop = np.nan_to_num(data[c - h:c + h, c - h:c + h])
     model, _ = load_network(default="rcan")
     results = {}
-    for name, dtype, tail in (("float32", "float32", False), ("bfloat16", "bfloat16", False),
-                              ("bfloat16, float32 tail", "bfloat16", True)):
-        model.fp32_tail = tail
+    for name, dtype, tail, stream in (("float32", "float32", False, False),
+                                      ("bfloat16", "bfloat16", False, False),
+                                      ("bfloat16, float32 tail", "bfloat16", True, False),
+                                      ("bfloat16, float32 stream", "bfloat16", False, True),
+                                      ("bf16, fp32 stream+tail", "bfloat16", True, True)):
+        model.fp32_tail, model.fp32_stream = tail, stream
         run = network_runner(model, dtype=dtype)
         run(crop[:64, :64])
         times = []

@@ -51,8 +51,8 @@ def _add_skip(x, y):
     allocating and first touching another feature map of the whole tile (see the
     full-disk profile in the performance docs).
     """
-    if torch.is_grad_enabled() or y.shape != x.shape:
-        return x + y
+    if torch.is_grad_enabled() or y.shape != x.shape or y.dtype != x.dtype:
+        return x + y  # a float32 stream plus a bfloat16 branch: the sum is float32
     return y.add_(x)
 
 
@@ -152,7 +152,12 @@ class ResidualGroup(nn.Module):
         self.ca = ChannelAttention(n_feats, reduction, window) if attention == "group" else None
 
     def forward(self, x):
-        y = self.conv(self.blocks(x))
+        # a float32 stream under an autocast (RCAN.fp32_stream): the blocks inside the group run
+        # in the autocast's type, the group's skip sum is float32
+        dev = x.device.type
+        inner = x.to(torch.get_autocast_dtype(dev)) if x.dtype == torch.float32 and torch.is_autocast_enabled(dev) \
+            else x
+        y = self.conv(self.blocks(inner))
         return _add_skip(x, self.ca(y) if self.ca is not None else y)
 
     def receptive_radius(self):
@@ -313,7 +318,11 @@ class RCAN(nn.Module):
     def forward(self, x):
         """``x``: (N, 1, H, W) field in gauss -> (N, 1, scale*H, scale*W) in gauss."""
         z = x / self.field_scale
-        h = self.head(z)
+        if self.fp32_stream and torch.is_autocast_enabled(x.device.type):
+            with torch.autocast(x.device.type, enabled=False):  # the head in float32
+                h = self.head(z.float())
+        else:
+            h = self.head(z)
         h = _add_skip(h, self.body_conv(self.body(h)))
         if self.fp32_tail and torch.is_autocast_enabled(x.device.type):
             with torch.autocast(x.device.type, enabled=False):  # the upsampler in float32
@@ -327,6 +336,13 @@ class RCAN(nn.Module):
     #: Run the upsampler and tail in float32 under a bfloat16 autocast (a precision lever,
     #: measured by ``benchmarks/precision_levers.py``); off by default.
     fp32_tail = False
+
+    #: Under a bfloat16 autocast, keep the long residual stream (the head's output, each
+    #: residual group's skip sum and the long skip) in float32 while everything inside the
+    #: groups runs in bfloat16: the stream is then not rounded to bfloat16's 8-bit mantissa
+    #: at each group. Off by default (a precision lever, measured by
+    #: ``benchmarks/precision_levers.py``).
+    fp32_stream = False
 
     #: LR rows per chunk of the upsampler in inference (it works at 2x and 4x
     #: resolution, where a whole large tile would need several GB).
