@@ -1,8 +1,9 @@
 """
-Evaluate the kept checkpoints of a progan-gan run (training/progan-gan/) by its selection rule.
+Evaluate the kept checkpoints of a progan-gan run (training/progan-gan*/) by its selection rule.
 
-When to run: after that run (or a resumed one) has written its ``checkpoint-<iteration>.pt``
-files. Usage (repository root, ``../shared/data`` beside it)::
+When to run: after an adversarial progan run (or a resumed one) has written its
+``checkpoint-<iteration>.pt`` files; ``--run-file`` names its run file. Usage (repository root,
+``../shared/data`` beside it)::
 
     python tools/evaluate_progan_gan.py RUN_DIR [--out training/progan-gan/progan-gan-results.json]
         [--run-file training/progan-gan/progan-gan.json]
