@@ -13,7 +13,7 @@ that trained the bundled ``rcan-tiny`` in about 7 minutes on two CPU cores.
 
 It is a demonstration of the API, not a recipe: the bundled ``rcan-tiny`` was
 trained for 4000 iterations on full-disk maps and active-region cutouts of
-other years (``training/rcan-tiny.json`` in the repository; ``sunpy-sr train``
+other years (``training/rcan-tiny/rcan-tiny.json`` in the repository; ``sunpy-sr train``
 does the same from a folder of FITS files). Here both cutouts come from one
 disk (2016-07-07): a real validation set would be observed on other dates.
 """

@@ -8,7 +8,10 @@ from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.training import TrainConfig, load_run_file
 
 ROOT = Path(__file__).parents[1]
-# with the ablations in training/ablation/; *results.json files hold evaluations, not runs
+
+
+# one folder per run, training/<run>/ (the ablations in training/ablation/); *results.json files
+# hold evaluations, not runs
 def _kind(path):
     return json.loads(path.read_text()).get("kind", "network")
 
@@ -20,6 +23,16 @@ RUN_FILES = sorted(p for p in (ROOT / "training").rglob("*.json")
 
 def test_run_files_exist():
     assert len(RUN_FILES) >= 8
+
+
+def test_every_run_has_its_own_folder_and_index_line():
+    """training/ holds only run folders and the index; every folder is a run listed in the index."""
+    loose = sorted(p.name for p in (ROOT / "training").iterdir() if p.is_file() and p.name != "README.rst")
+    assert loose == []
+    index = (ROOT / "training" / "README.rst").read_text()
+    for folder in (p for p in (ROOT / "training").iterdir() if p.is_dir()):
+        assert f"``{folder.name}/``" in index, folder.name
+        assert any(f.suffix == ".json" for f in folder.iterdir()), folder.name
 
 
 @pytest.mark.parametrize("path", RUN_FILES, ids=lambda p: str(p.relative_to(ROOT / "training")))
@@ -40,8 +53,9 @@ def test_run_file_pins_its_files(path, shared_data):
 def test_runs_on_the_enlarged_data_hold_out_their_validation_region(shared_data):
     """rcan-lite, its ablations and progan-small train on the 2012 cutouts, except HARP 1446
     (their validation)."""
-    names = ["rcan-lite.json", "rcan-lite-stage2.json", "rcan-lite-stage3.json", "rcan-lite-stage4.json",
-             "rcan-lite-progressive.json", "progan-small.json"] + \
+    names = ["rcan-lite/rcan-lite.json", "rcan-lite/rcan-lite-stage2.json", "rcan-lite/rcan-lite-stage3.json",
+             "rcan-lite/rcan-lite-stage4.json", "rcan-lite-progressive/rcan-lite-progressive.json",
+             "progan-small/progan-small.json"] + \
         [f"ablation/{p.name}" for p in (ROOT / "training/ablation").glob("rcan-lite-*.json")]
     assert len(names) == 10
     for name in names:
@@ -61,7 +75,7 @@ def test_pinned_file_that_is_missing_is_a_clear_error(tmp_path):
 def test_ablations_change_one_lever_of_stage_one_at_equal_budget():
     """Each ablation run is stage 1 of rcan-lite with one architectural lever undone, cut to 2000
     iterations."""
-    base = json.loads((ROOT / "training/rcan-lite.json").read_text())
+    base = json.loads((ROOT / "training/rcan-lite/rcan-lite.json").read_text())
     levers = {"no-rep": {"rep": False}, "block-attention": {"attention": "block"},
               "progressive-upsampler": {"upsampler": "progressive", "up_feats": 16}, "baseline": {}}
     for name, override in levers.items():
@@ -77,7 +91,7 @@ def test_ablations_change_one_lever_of_stage_one_at_equal_budget():
 def test_error_models_run_file_keeps_its_split_apart(shared_data):
     """The error models' split: every file exists, SHARP 377 is only a test, and the fit and
     calibration parts share no HARP 1446 snapshot; the bundled error models name it."""
-    path = ROOT / "training" / "error-models.json"
+    path = ROOT / "training" / "error-models" / "error-models.json"
     spec = json.loads(path.read_text())
     assert spec["kind"] == "error-models"
     files = {part: [s.split(":")[0].split(" ")[0] for s in spec["split"][part] if s.startswith("hmi/")]
@@ -92,5 +106,5 @@ def test_error_models_run_file_keeps_its_split_apart(shared_data):
     from sunpy_sr.weights import ERROR_MODELS
     for entry in ERROR_MODELS.values():
         meta = json.loads(entry.metadata_path.read_text())
-        assert meta["split"] == "training/error-models.json"
+        assert meta["split"] == "training/error-models/error-models.json"
         assert meta["kind"] == "error-model"

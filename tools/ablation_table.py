@@ -1,18 +1,17 @@
 """
 The quality of each lever of rcan-lite: the validation curves of the ablation runs.
 
-Usage (from the repository root)::
+When to run: after an ablation run of ``training/ablation/`` was (re-)run or one was added (the
+table and figure of docs/performance.rst, "Quality"). Usage (from the repository root)::
 
     python tools/ablation_table.py RUNS_DIR [--plot docs/images/levers.png]
 
 ``RUNS_DIR`` holds ``ablation-<name>/log.csv``, the training logs of the runs of
-``training/ablation/rcan-lite-<name>.json`` (as run: ``/work/runs``). Every run is stage 1
-of rcan-lite with one lever undone, cut to 2000 iterations, and logs the 2016-disk
-validation PSNR (9 crops of 512 px within 500 arcsec of disk centre) every 500
-iterations. The reference is rcan-lite's own stage 1 (``training/rcan-lite-log.csv``,
-stage 1 rows), the same run up to iteration 2000: its re-run for this comparison
-(``rcan-lite-baseline.json``) reproduced its iteration-500 validation PSNR and loss to all
-printed digits (53.66495518008451 dB, loss 10.690680152893066) and was then stopped.
+``training/ablation/rcan-lite-<name>.json``. Every run is stage 1 of rcan-lite with one
+lever undone, cut to 2000 iterations, and logs the 2016-disk validation PSNR (9 crops of
+512 px within 500 arcsec of disk centre) every 500 iterations. The reference is rcan-lite's
+own stage 1 (``training/rcan-lite/rcan-lite-log.csv``, stage 1 rows), the same run up to
+iteration 2000 (``rcan-lite-baseline.json`` re-runs it, to check that the comparison is fair).
 
 Prints the table, writes ``training/ablation/results.json`` and, with ``--plot``, the
 curves as a figure. The held-out test region SHARP 377 is not used.
@@ -39,7 +38,7 @@ def main():
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "training/ablation/results.json")
     a = ap.parse_args()
-    with open(ROOT / "training/rcan-lite-log.csv") as f:
+    with open(ROOT / "training/rcan-lite/rcan-lite-log.csv") as f:
         stage1 = [r for r in csv.DictReader(f) if r["stage"].startswith("1 ")]
     curves = {"rcan-lite (stage 1)": {k: v for k, v in _curve(stage1, "stage_iteration").items()
                                       if k <= 2000}}
@@ -57,7 +56,7 @@ def main():
                                              for k, c in curves.items()},
                "how": "tools/ablation_table.py: the 2016-disk validation PSNR logged during training "
                       "(9 crops of 512 px within 500 arcsec), every 500 iterations, of the runs of "
-                      "training/ablation/ and of stage 1 of training/rcan-lite.json"}
+                      "training/ablation/ and of stage 1 of training/rcan-lite/rcan-lite.json"}
     a.out.write_text(json.dumps(results, indent=1) + "\n")
     print("wrote", a.out)
     if a.plot:

@@ -1,10 +1,10 @@
 """
 The error-map tables and reliability diagram of docs/guide/error_maps.rst, from the fit's results.
 
-When to run: after ``tools/fit_error_models.py`` has written ``training/error-models-results.json``.
-Usage (repository root)::
+When to run: after ``tools/fit_error_models.py`` has written
+``training/error-models/error-models-results.json``. Usage (repository root)::
 
-    python tools/error_map_tables.py [--results training/error-models-results.json]
+    python tools/error_map_tables.py [--results training/error-models/error-models-results.json]
 
 Writes reStructuredText tables to ``docs/guide/error_maps_tables.inc`` (included by the guide
 page; per part of the split and method: pooled, by band of the output's |B|, by band of |B_HR|,
@@ -40,7 +40,8 @@ def _table(title, header, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--results", type=Path, default=ROOT / "training" / "error-models-results.json")
+    ap.add_argument("--results", type=Path,
+                    default=ROOT / "training" / "error-models" / "error-models-results.json")
     ap.add_argument("--tables", type=Path, default=ROOT / "docs" / "guide" / "error_maps_tables.inc")
     ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "images" / "error_maps_reliability.png")
     a = ap.parse_args()

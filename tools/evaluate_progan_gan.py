@@ -1,11 +1,12 @@
 """
-Evaluate the kept checkpoints of the progan-gan run (training/progan-gan.json) by its selection rule.
+Evaluate the kept checkpoints of a progan-gan run (training/progan-gan*/) by its selection rule.
 
-When to run: after that run (or a resumed one) has written its ``checkpoint-<iteration>.pt``
-files. Usage (repository root, ``../shared/data`` beside it)::
+When to run: after an adversarial progan run (or a resumed one) has written its
+``checkpoint-<iteration>.pt`` files; ``--run-file`` names its run file. Usage (repository root,
+``../shared/data`` beside it)::
 
-    python tools/evaluate_progan_gan.py RUN_DIR [--out training/progan-gan-results.json]
-        [--run-file training/progan-gan.json]
+    python tools/evaluate_progan_gan.py RUN_DIR [--out training/progan-gan/progan-gan-results.json]
+        [--run-file training/progan-gan/progan-gan.json]
 
 For every kept checkpoint, and for bicubic, the bundled ``rcan`` and the bundled ``progan``
 beside them, prints PSNR (mean over crops), spectral error, and the magnetic-element
@@ -48,8 +49,8 @@ def _distance(s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("run_dir", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "training" / "progan-gan-results.json")
-    ap.add_argument("--run-file", type=Path, default=ROOT / "training" / "progan-gan.json",
+    ap.add_argument("--out", type=Path, default=ROOT / "training" / "progan-gan" / "progan-gan-results.json")
+    ap.add_argument("--run-file", type=Path, default=ROOT / "training" / "progan-gan" / "progan-gan.json",
                     help="the run file whose selection_rule is applied and recorded")
     a = ap.parse_args()
     torch.set_num_threads(2)

@@ -1,16 +1,17 @@
 """
 Choose, measure and export the rcan-lite network (the default ``method="rcan"``).
 
-Usage (from the repository root, with ../shared/data beside it)::
+When to run: after a new stage of ``training/rcan-lite/`` (or a candidate to replace it, such as
+``training/rcan-lite-progressive/``, with ``--incumbent``, ``--run-files`` and ``--stem``) has
+written its checkpoints. Usage (from the repository root, with ../shared/data beside it)::
 
     python tools/finish_rcan_lite.py LABEL=CKPT [LABEL=CKPT ...] [--linear NPZ] [--export]
 
 ``LABEL`` is ``stage<N>`` or ``stage<N>-<iteration>`` (the stage of
-``training/rcan-lite[-stage<N>].json`` the checkpoint comes from). As run for the bundled
-weights (session 6): ``stage3=runs/rcan-lite-stage3-1500.pt`` and the kept stage-4
-checkpoints ``stage4-500=runs/rcan-lite-stage4-500.pt`` ... ``stage4-3000=...``, with
-``--linear`` the 11x11 filter of ``sunpy-sr fit-linear --config training/rcan-lite.json
---size 11``. (Session 5 ran it on the final checkpoints of stages 1-3.)
+``training/rcan-lite/rcan-lite[-stage<N>].json`` the checkpoint comes from). For the bundled
+weights: ``stage3=runs/rcan-lite-stage3-1500.pt`` and the kept stage-4 checkpoints
+``stage4-500=runs/rcan-lite-stage4-500.pt`` ... ``stage4-3000=...``, with ``--linear`` the
+11x11 filter of ``sunpy-sr fit-linear --config training/rcan-lite/rcan-lite.json --size 11``.
 
 1. Validation (2016 disk centre: 9 crops of 512 px within 500 arcsec; HARP 1446: its five
    2012 snapshots, crops of 128 px) of the candidates; the selection rule of the last stage's
@@ -27,15 +28,23 @@ import tempfile
 from pathlib import Path
 
 import torch
-from finish_progan import COLS, DATA, ROOT, _pairs  # the same data folder, columns and pair cache
 
-from sunpy_sr.core.pairs import PairRecipe
+from sunpy_sr.core.pairs import PairRecipe, make_pairs
 from sunpy_sr.evaluation import evaluate
 from sunpy_sr.training import load_checkpoint
 from sunpy_sr.weights import export_weights
 
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+#: the columns of `sunpy_sr.evaluation.evaluate` kept in the metrics
+COLS = ("psnr", "cc", "rmse", "ssim", "spectral_error", "signed_flux_error", "unsigned_flux_error",
+        "redegradation_residual", "rmse_strong")
 DISK_2016 = "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"
 RCAN_SMALL = ROOT / "sunpy_sr/weights/rcan-small.pt"
+
+
+def _pairs(files, recipe, cache):
+    return make_pairs([DATA / f for f in files], recipe, cache, progress=False)
 
 
 def _rows(pairs, methods, options, rename=None):
@@ -54,8 +63,9 @@ def main():
     ap.add_argument("--export", action="store_true")
     ap.add_argument("--incumbent", help="LABEL of the bundled network: kept unless the chosen one is at "
                                          "least as good on both validation sets")
-    ap.add_argument("--run-files", nargs="+", help="the run files of the candidates' lineage, stage 1 first "
-                                                    "(default: training/rcan-lite.json, -stage2.json, ...)")
+    ap.add_argument("--run-files", nargs="+",
+                    help="the run files of the candidates' lineage, stage 1 first "
+                         "(default: training/rcan-lite/rcan-lite.json, -stage2.json, ...)")
     ap.add_argument("--fold-upsampler", action="store_true",
                     help="the candidates' progressive upsampler is folded (fuse_upsampler=True) for "
                          "evaluation and export")
@@ -66,8 +76,9 @@ def main():
     a = ap.parse_args()
     paths = {label: Path(path) for label, path in (c.split("=", 1) for c in a.candidates)}
     stage_of = {label: int(label[5:].split("-")[0]) for label in paths}
-    runs = a.run_files or (["training/rcan-lite.json"] + [f"training/rcan-lite-stage{n}.json"
-                                                          for n in range(2, max(stage_of.values()) + 1)])
+    runs = a.run_files or (["training/rcan-lite/rcan-lite.json"]
+                           + [f"training/rcan-lite/rcan-lite-stage{n}.json"
+                              for n in range(2, max(stage_of.values()) + 1)])
     last_run = json.loads((ROOT / runs[-1]).read_text())
     if a.fold_upsampler:  # the same weights, marked foldable: load_network folds them as export will
         folded_dir = Path(tempfile.mkdtemp())

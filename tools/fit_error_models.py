@@ -1,20 +1,20 @@
 """
-Fit, calibrate and bundle the error model of every registered method (training/error-models.json).
+Fit, calibrate and bundle the error model of every registered method (training/error-models/).
 
 When to run: after a method's bundled weights change (e.g. a new ``progan``). Usage (repository
 root, ``../shared/data`` beside it)::
 
     python tools/fit_error_models.py [--methods rcan progan ...] [--iterations 2000] [--no-bundle]
 
-The split, fixed in ``training/error-models.json`` before any fit: the 2016-07-07 full disk
-(degraded as a whole, so that it holds the limb) is cut by helioprojective quadrant: the east
+The split, fixed in ``training/error-models/error-models.json`` before any fit: the 2016-07-07
+full disk (degraded as a whole, so that it holds the limb) is cut by helioprojective quadrant: the east
 half (Tx < 0) fits the network, the north-west quadrant calibrates it, the south-west
 quadrant is a test; of HARP 1446's five 2012 snapshots, the 1st, 3rd and 5th fit and the 2nd
 and 4th calibrate; SHARP 377 (NOAA 11158) is the test that nothing is chosen by. None of these
 was a training image of any bundled method.
 
 Writes ``sunpy_sr/weights/<stem>-errors.pt/.json`` (unless ``--no-bundle``) and
-``training/error-models-results.json`` (per method: calibration statistics on the fit,
+``training/error-models/error-models-results.json`` (per method: calibration statistics on the fit,
 calibration and test parts, by band of |B_HR| and ring; the fit log; timings).
 """
 import argparse
@@ -85,7 +85,8 @@ def main():
     ap.add_argument("--no-bundle", action="store_true")
     ap.add_argument("--recalibrate", action="store_true",
                     help="keep each bundled error model's network, redo its calibration and report")
-    ap.add_argument("--out", type=Path, default=ROOT / "training" / "error-models-results.json")
+    ap.add_argument("--out", type=Path,
+                    default=ROOT / "training" / "error-models" / "error-models-results.json")
     a = ap.parse_args()
     torch.set_num_threads(2)
     warnings.simplefilter("ignore")
@@ -117,7 +118,7 @@ def main():
                                 "seconds": seconds})
         if not a.no_bundle:
             meta = error_model_metadata(config, cal, method=name,
-                                        split="training/error-models.json",
+                                        split="training/error-models/error-models.json",
                                         measured=_round({p: {"all": r["all"], "bands": r["bands"]}
                                                          for p, r in report.items()}))
             export_error_model(net, WEIGHTS_DIR / f"{ERROR_MODELS[name].stem}.pt", meta)

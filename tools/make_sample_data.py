@@ -1,6 +1,7 @@
-"""Cut the package's sample and test data from the real full-disk HMI maps (run once; output is committed).
+"""Cut the package's sample and test data from the real full-disk HMI maps (the output is committed).
 
-Usage::
+When to run: only to re-cut ``sunpy_sr/data/sample`` or ``sunpy_sr/data/test`` (a changed or added
+cutout); the tests and examples read the committed files. Usage (repository root)::
 
     python tools/make_sample_data.py ../shared/data/hmi/fulldisk [sample|test|all]
 

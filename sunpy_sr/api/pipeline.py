@@ -323,10 +323,9 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         the torch setting is restored afterwards.
     tile_workers : int
         Tiles computed at once, each on ``threads // tile_workers`` torch threads.
-        Two single-threaded tiles keep 2 cores busier than one tile on two threads
-        (a full HMI disk with ``rcan``: 363 s instead of 371 s on 2 cores), but hold
-        two tiles' activations in memory (peak RSS 3.17 instead of 2.89 GB), so the
-        default is 1.
+        Two single-threaded tiles keep 2 cores busier than one tile on two threads,
+        but hold two tiles' activations in memory (the performance docs measure
+        both), so the default is 1.
     assume_magnetogram : bool
         Skip the product and unit checks.
     out : `numpy.ndarray`, optional

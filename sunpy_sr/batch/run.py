@@ -267,11 +267,10 @@ def local_cluster(n_workers, **kwargs):
 
     dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536`` (its
     ``distributed.nanny.pre-spawn-environ``), which makes glibc map and unmap every large
-    buffer afresh: the network's activations then cost page faults on every tile. Measured
-    on this project's 2 cores (a full HMI disk with ``rcan-fast``, 2 torch threads, in one
-    worker): 20.8-22.7 s with it, 16.0-16.2 s without (14 s in a plain process). These
-    workers start without it; the other variables of that setting are kept. ``kwargs`` go to
-    `~distributed.LocalCluster` (e.g. ``memory_limit``).
+    buffer afresh: the network's activations then cost page faults on every tile (the
+    "Many maps" page of the docs measures it). These workers start without it; the other
+    variables of that setting are kept. ``kwargs`` go to `~distributed.LocalCluster` (e.g.
+    ``memory_limit``).
     """
     import dask
     from distributed import LocalCluster

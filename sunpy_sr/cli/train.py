@@ -12,7 +12,7 @@ def add_parser(subparsers, parents):
     p.add_argument("arch", choices=["rcan"], help="architecture (rcan)")
     p.add_argument("--data", required=True, help="folder with *magnetogram*.fits")
     p.add_argument("--out", required=True, help="output folder (checkpoints, logs)")
-    p.add_argument("--config", help="run file (JSON); see training/rcan-small.json")
+    p.add_argument("--config", help="run file (JSON); see training/rcan-small/rcan-small.json")
     p.add_argument("--preset", help="architecture preset, e.g. rcan-small, rcan-paper")
     p.add_argument("--iterations", type=int)
     p.add_argument("--resume", action="store_true", help="continue exactly from OUT/checkpoint.pt")

@@ -11,8 +11,8 @@ The networks (and the linear filter, and the error models) were trained on HR cr
 There the output is bounded by the input it comes from: each output pixel is clamped to the
 range (minimum, maximum) of the finite LR values in the 3x3 neighbourhood of its parent
 pixel. The output then never holds a field the input does not support nearby, which is what
-the networks do otherwise at the limb (measured in ``docs/guide/error_maps.rst``: on the
-2016 full disk the range grew from +-4.8 kG to -12.6/+12.1 kG). Everywhere else the output is
+the networks do otherwise at the limb (``docs/guide/error_maps.rst`` shows it on a full
+disk). Everywhere else the output is
 untouched. The bound is local (radius ``max(limb, 1)`` LR pixels), so tiled runs stay exact.
 `sunpy_sr.superresolve` applies it to every method, except with ``consistent=True``, whose
 projection (the output degrades back onto the input) takes precedence.

@@ -37,9 +37,9 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spre
         "cpu", "cuda" or "mps"; CPU if the accelerator is absent.
     dtype : {"float32", "bfloat16", "auto"}
         Compute type; "auto" is bfloat16 on a CPU with native bfloat16, float32 otherwise
-        (`sunpy_sr.inference.precision.resolve_dtype`). On a 2-core AVX2 CPU without AMX,
-        bfloat16 autocast was measured 7x slower than float32 and 0.19 G RMS off it
-        (``benchmarks/bench_inference.py``); it is meant for hardware with native bfloat16.
+        (`sunpy_sr.inference.precision.resolve_dtype`). bfloat16 is meant for hardware with
+        native bfloat16; without it, autocast is slower than float32 (the performance docs
+        measure both, ``benchmarks/bench_inference.py``).
     ensemble : bool
         Average the outputs over the 16 symmetries of the training augmentation
         (rotations by 90 degrees, flips, polarity reversal), each undone after the

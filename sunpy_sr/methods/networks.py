@@ -68,12 +68,12 @@ def register_network(method, *, description, min_size=8):
 
 register_network("rcan", description="residual channel attention network (Zhang et al. 2018; Rahman et al. "
                                       f"2020) trained on real HMI; bundled weights: {CATALOGUE['rcan'].stem}")
-register_network("rcan-small", description="the default rcan network until this version (preset "
-                                            "rcan-small, 347,053 parameters): about 3x slower than rcan; "
-                                            "kept so that earlier results can be reproduced")
+register_network("rcan-small", description="a larger, slower RCAN (preset rcan-small) trained on real "
+                                            "HMI, the former default; rcan is at least as good (results "
+                                            "docs)")
 register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
-                                          "3.4-6x faster than rcan in the performance docs' full-disk runs, "
-                                          "between linear and rcan in quality")
+                                          "several times faster than rcan (performance docs), between "
+                                          "linear and rcan in quality")
 register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; "
                                        "Rahman et al. 2020): bicubic + predicted residual, fine-tuned "
                                        "adversarially (relativistic least-squares GAN on full-resolution "
@@ -81,6 +81,6 @@ register_network("progan", description="progressive GAN generator (ProGanSR, Wan
                                        "more magnetic elements than rcan at a lower PSNR (results docs); "
                                        "bundled "
                                        f"weights: {CATALOGUE['progan'].stem}")
-register_network("progan-small-l1gan", description="the progan generator of earlier versions "
-                                                   "(pixel-trained, 600 weak adversarial iterations); "
-                                                   "kept so that earlier results can be reproduced")
+register_network("progan-small-l1gan", description="the pixel-trained progan generator (600 weak "
+                                                   "adversarial iterations) that progan was fine-tuned "
+                                                   "from")

@@ -74,7 +74,7 @@ class ChannelAttention(nn.Module):
         else:
             # the window mean is separable (also at the border, where count_include_pad=False
             # divides by the clipped window's area, a product of its two sides): two 1D means
-            # cost 2w instead of w^2 additions per pixel (1.9x faster on channels_last)
+            # cost 2w instead of w^2 additions per pixel
             w, h = self.window, self.window // 2
             s = F.avg_pool2d(x, (w, 1), stride=1, padding=(h, 0), count_include_pad=False)
             s = F.avg_pool2d(s, (1, w), stride=1, padding=(0, h), count_include_pad=False)

@@ -14,7 +14,8 @@ __all__ = ["ARCHITECTURES", "PRESETS", "build_model", "get_preset"]
 ARCHITECTURES = {"rcan": RCAN, "progan": ProGenerator, "errornet": ErrorNet}
 
 #: Named configurations. ``rcan-paper`` is Rahman et al. (2020) / Zhang et al. (2018):
-#: 10 groups x 20 blocks x 64 features, reduction 16 (15.4 M parameters); meant for a GPU.
+#: 10 groups x 20 blocks x 64 features, reduction 16; meant for a GPU. Parameter counts, FLOPs
+#: and timings of every preset: docs/performance.rst ("Presets") and docs/guide/models.rst.
 PRESETS = {
     "rcan-paper": {"arch": "rcan", "n_groups": 10, "n_blocks": 20, "n_feats": 64, "reduction": 16,
                    "ca_window": 15, "up_feats": 64},
@@ -26,30 +27,21 @@ PRESETS = {
                    "ca_window": 5, "up_feats": 16},
     # rcan-lite: the CPU default's architecture: 2 groups x 4 blocks x 32 features, re-parameterisable
     #   3x3 convolutions (trained as 3x3 + 1x1 branches, fused for inference), one channel attention
-    #   per group, a direct 4x PixelShuffle upsampler. Fused: 181,240 params, 0.361 MFLOP/LR px,
-    #   receptive radius 26 LR px; a 392^2 tile in 0.80 s against rcan-small's 2.26 s (2 threads,
-    #   same run, 4096^2 matmul 97 GFLOP/s).
+    #   per group, a direct 4x PixelShuffle upsampler.
     "rcan-lite": {"arch": "rcan", "n_groups": 2, "n_blocks": 4, "n_feats": 32, "reduction": 8,
                   "ca_window": 5, "rep": True, "attention": "group", "upsampler": "direct"},
     # rcan-lite-fold: rcan-lite trained with the progressive upsampler (2x, 2x; 16 channels; no
-    #   activation), folded for inference into one 5x5 LR convolution to 16 phases (fuse_upsampler):
-    #   the training form has 224,601 parameters; folded, 189,432 params, 0.377 MFLOP/LR px, radius 27.
+    #   activation), folded for inference into one 5x5 LR convolution to 16 phases (fuse_upsampler).
     "rcan-lite-fold": {"arch": "rcan", "n_groups": 2, "n_blocks": 4, "n_feats": 32, "reduction": 8,
                        "ca_window": 5, "rep": True, "attention": "group", "upsampler": "progressive",
                        "up_feats": 16, "fuse_upsampler": True},
     "rcan-tiny": {"arch": "rcan", "n_groups": 1, "n_blocks": 1, "n_feats": 8, "reduction": 4,
                   "ca_window": 3, "up_feats": 4},
-    # ProGanSR generators (Wang et al. 2018; Rahman et al. 2020), `ProGenerator`. Measured with
-    # torch.utils.flop_counter on a 64^2 LR input (2 FLOP per multiply-add) and on one thread
-    # for a 256^2 LR input (shared 2-core machine; wall times depend on its load, so the
-    # ranges of several runs are given, each beside rcan-small's in the same run).
+    # ProGanSR generators (Wang et al. 2018; Rahman et al. 2020), `ProGenerator`.
     # progan-paper: ProSR's 4x generator: 9 + 3 DCUs of 8 layers, growth 40, 160 channels,
-    #   bottleneck 4: 13,414,082 params, 50.5 MFLOP/LR px, receptive radius 89 LR px; a GPU's.
-    # progan-small: the CPU default, chosen against rcan-small (347,053 params, 0.750 MFLOP/LR px,
-    #   radius 68): 228,450 params, 0.679 MFLOP/LR px, radius 27; 256^2 forward 1.34-1.48 s vs
-    #   rcan-small 1.79-1.94 s at low load (min of 3), but 1.22 vs 0.96 s of CPU time (min of 5,
-    #   interleaved) at load average 10: its dense concatenations suffer more from contention.
-    # progan-tiny: for tests: 7,906 params, 0.040 MFLOP/LR px, radius 8.
+    #   bottleneck 4; a GPU's.
+    # progan-small: the CPU size (the bundled progan and progan-small-l1gan weights).
+    # progan-tiny: for tests.
     "progan-paper": {"arch": "progan", "dcus": [9, 3], "n_layers": 8, "growth": 40, "width": [160, 160],
                      "bottleneck": 4},
     "progan-small": {"arch": "progan", "dcus": [5, 1], "n_layers": 4, "growth": 16, "width": [32, 16],

@@ -18,7 +18,7 @@ The recipe (`sunpy_sr.inference.errors` for what the result means):
 Residuals on a method's own training data underestimate its error, so both the fit and the
 calibration images must be data the method never trained on; the bundled error models use
 the networks' validation sets, split between fit and calibration, and report a held-out test
-(``training/error-models.json``).
+(``training/error-models/error-models.json``).
 """
 from dataclasses import asdict, dataclass
 

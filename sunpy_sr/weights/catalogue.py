@@ -37,7 +37,7 @@ CATALOGUE = {
 }
 
 #: method name -> bundled error model (``STEM.pt`` + ``STEM.json``; `sunpy_sr.inference.errors`),
-#: fit and calibrated on residuals of that method's bundled weights (training/error-models.json)
+#: fit and calibrated on residuals of that method's bundled weights (training/error-models/error-models.json)
 ERROR_MODELS = {
     "rcan": CatalogueEntry("rcan-lite-errors"),
     "rcan-small": CatalogueEntry("rcan-small-errors"),
