@@ -8,7 +8,7 @@ supports ("float32"; "bfloat16" where ``torch.cuda.is_bf16_supported()``):
 * wall time of ``superresolve(disk, method=M, device="cuda", dtype=D, tile_batch=B)`` (after
   one warm-up call on a small crop, so CUDA's start-up is not in it), with ``B`` from
   ``--tile-batch`` (default "auto": as many tiles per forward pass as fill half the free GPU
-  memory, `sunpy_sr.inference.runner.auto_tile_batch`);
+  memory with two batches in flight, `sunpy_sr.inference.runner.auto_tile_batch`);
 * peak GPU memory (``torch.cuda.max_memory_allocated``);
 * the difference from the CPU float32 result of the same method on the same map: RMS and
   maximum within 0.99 R_sun, and maximum beyond (the limb).
@@ -58,15 +58,13 @@ def _batch_used(name, dtype, tile_batch, disk, tile_size):
     """The tiles per forward pass that ``tile_batch`` gives on ``disk`` (a full padded tile)."""
     if tile_batch != "auto":
         return tile_batch
-    import torch
-
     from sunpy_sr.core.range_guard import guard_radius
-    from sunpy_sr.inference.runner import auto_tile_batch
+    from sunpy_sr.inference import network_runner
     from sunpy_sr.weights import load_network
     model, _ = load_network(None, default=name)
     pad = max(int(model.receptive_radius()), guard_radius())  # superresolve's padding without an error map
     side = min(tile_size + 2 * pad, max(disk.data.shape))
-    return auto_tile_batch(model, (side, side), free_bytes=torch.cuda.mem_get_info()[0], dtype=dtype)
+    return network_runner(model, device="cuda", dtype=dtype, tile_batch="auto").batching.size((side, side))
 
 
 def main():

@@ -367,9 +367,10 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         `sunpy_sr.inference.resolve_dtype`). The precision used is recorded as
         ``SRDTYPE``. ``tile_batch=1|N|"auto"`` for networks: tiles of one padded shape
         run in one forward pass (default 1; "auto": on CUDA as many as fill half the free
-        GPU memory by `sunpy_sr.inference.runner.auto_tile_batch`, 1 on the CPU). Most
-        tiles of a map share a shape; those at the border and the limb run in their own
-        smaller batches, so the result does not depend on it. With ``device="cuda"`` a
+        GPU memory with two batches in flight, by `sunpy_sr.inference.runner.auto_tile_batch`,
+        1 on the CPU). Most tiles of a map share a shape; those at the border and the limb
+        run in their own smaller batches, never padded to a common shape, and the result
+        does not depend on it beyond float32 rounding. With ``device="cuda"`` a
         batch size above 1 keeps one batch computing while the previous one is copied
         back and stitched (``docs/performance.rst``).
 

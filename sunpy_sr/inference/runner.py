@@ -153,7 +153,7 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spre
         Tiles of one padded shape run in one forward pass by
         `sunpy_sr.inference.run_tiled` (the function's ``batching``, a `TileBatching`).
         "auto": on CUDA as many as fit half the free GPU memory (`auto_tile_batch` with
-        ``torch.cuda.mem_get_info()``), 1 elsewhere.
+        ``torch.cuda.mem_get_info()``) shared by the two batches in flight, 1 elsewhere.
 
     Returns
     -------
@@ -202,16 +202,19 @@ def network_runner(model, *, device="cpu", dtype="float32", ensemble=False, spre
                     y /= len(SYMMETRIES)
             return _to_host(y[:, 0], np.ndim(a))
 
+    in_flight = 2 if dev.type == "cuda" else 1
     if tile_batch != "auto":
         def size(shape):
             return tile_batch
     elif dev.type == "cuda":
         def size(shape):
-            return auto_tile_batch(net, shape, free_bytes=torch.cuda.mem_get_info(dev)[0], dtype=dtype)
+            # the batches in flight share the free memory
+            free = torch.cuda.mem_get_info(dev)[0] / in_flight
+            return auto_tile_batch(net, shape, free_bytes=free, dtype=dtype)
     else:
         def size(shape):
             return 1
-    run.batching = TileBatching(size, in_flight=2 if dev.type == "cuda" else 1)
+    run.batching = TileBatching(size, in_flight=in_flight)
     return run
 
 
