@@ -50,6 +50,8 @@ CALL_OPTIONS = [
 
 METHOD_OPTIONS = [
     ("dtype", "float16", None), ("dtype", np.float32, None),
+    ("tile_batch", 0, None), ("tile_batch", -4, None), ("tile_batch", 2.5, None), ("tile_batch", "big", None),
+    ("tile_batch", True, None), ("tile_batch", None, None),
     ("device", "tpu", None), ("device", 3, None),
     ("ensemble", "maybe", None), ("ensemble", 1.0, None),
     ("consistent", "sometimes", None), ("consistent", 2.5, None),

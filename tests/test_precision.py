@@ -75,12 +75,42 @@ def test_auto_on_avx2_only_cpu_is_float32(fake_cpu):
     assert resolve_dtype("bfloat16", "cpu") == "bfloat16"  # explicit choices are kept
 
 
-def test_auto_on_native_bf16_cpu_is_bfloat16(fake_cpu):
+def test_auto_on_native_bf16_cpu_is_bfloat16(fake_cpu, monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     fake_cpu(SAPPHIRE_RAPIDS)
     assert resolve_dtype("auto", "cpu") == "bfloat16"
-    assert resolve_dtype("auto", "cuda") == resolve_dtype("auto", "cuda:1") == "float32"  # no GPU half path
+    # "cuda" without CUDA runs on the CPU, so "auto" is the CPU's choice
+    assert resolve_dtype("auto", "cuda") == resolve_dtype("auto", "cuda:1") == "bfloat16"
     assert resolve_dtype("auto", "mps") == "float32"
     assert resolve_dtype("float32", "cpu") == "float32"
+    fake_cpu(AVX2_ONLY)
+    assert resolve_dtype("auto", "cuda") == "float32"
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch, fake_cpu):
+    """A CUDA device whose bfloat16 support and compute capability are given (the CPU: AVX2 only)."""
+    import torch
+    fake_cpu(AVX2_ONLY)
+
+    def use(bf16, capability):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: bf16)
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    return use
+
+
+@pytest.mark.parametrize("bf16, capability, want", [(True, (8, 0), "bfloat16"), (True, (9, 0), "bfloat16"),
+                                                    (False, (7, 5), "float16"), (False, (7, 0), "float16"),
+                                                    (False, (6, 1), "float32")])
+def test_auto_on_a_fake_cuda_gpu(fake_cuda, bf16, capability, want):
+    from sunpy_sr.api.pipeline import prepare_method
+    fake_cuda(bf16, capability)
+    assert resolve_dtype("auto", "cuda") == resolve_dtype("auto", "cuda:1") == want
+    assert resolve_dtype("auto", "cpu") == "float32"  # the CPU's own answer is unchanged
+    assert resolve_dtype("float32", "cuda") == "float32" and resolve_dtype("bfloat16", "cuda") == "bfloat16"
+    assert prepare_method("rcan-fast", dtype="auto", device="cuda").keys["srdtype"] == want  # SRDTYPE
 
 
 def test_auto_header_follows_the_fake_cpu(fake_cpu):
@@ -89,7 +119,7 @@ def test_auto_header_follows_the_fake_cpu(fake_cpu):
     assert prepare_method("rcan-fast", dtype="auto").keys["srdtype"] == "float32"
     fake_cpu(SAPPHIRE_RAPIDS)
     assert prepare_method("rcan-fast", dtype="auto").keys["srdtype"] == "bfloat16"
-    assert prepare_method("rcan-fast", dtype="auto", device="cuda").keys["srdtype"] == "float32"
+    assert prepare_method("rcan-fast", dtype="auto", device="mps").keys["srdtype"] == "float32"
     assert prepare_method("rcan-fast").keys["srdtype"] == "float32"  # the default stays float32
     assert prepare_method("bicubic").keys["srdtype"] == "float32"
 

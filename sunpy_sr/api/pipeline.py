@@ -79,6 +79,9 @@ def _check_method_options(name, method, options):
                                    f"option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
     if "dtype" in options:
         check_dtype(options["dtype"])
+    if "tile_batch" in options:
+        from sunpy_sr.inference.runner import check_tile_batch
+        check_tile_batch(options["tile_batch"])
     if "device" in options:
         device = options["device"]
         if not isinstance(device, str):
@@ -203,9 +206,8 @@ class PreparedMethod:
         """
         with self._lock:
             if self._built is None:
+                # the build resolves dtype="auto" for its device as self.dtype did (resolve_dtype)
                 options = dict(self.options)
-                if self.method.is_network:
-                    options["dtype"] = self.dtype
                 if self.uncertainty == "ensemble":
                     options["spread"] = True
                 built = self.method.build(**options)
@@ -358,9 +360,18 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         the input, `sunpy_sr.inference.consistency`; ``"bin"`` or a dict for another
         degradation recipe), ``device="cpu"|"cuda"|"mps"``,
         ``dtype="float32"|"bfloat16"|"auto"`` for networks
-        (default "float32"; "auto" is bfloat16 on a CPU with native bfloat16, see
-        `sunpy_sr.inference.native_bfloat16`, and float32 otherwise). The precision used
-        is recorded as ``SRDTYPE``.
+        (default "float32"; "auto" is, on a CUDA GPU, bfloat16 where it has it natively,
+        else float16 from compute capability 7.0, else float32; on the CPU bfloat16 where
+        it is native, see `sunpy_sr.inference.native_bfloat16`, and float32 otherwise:
+        `sunpy_sr.inference.resolve_dtype`). The precision used is recorded as
+        ``SRDTYPE``. ``tile_batch=1|N|"auto"`` for networks: tiles of one padded shape
+        run in one forward pass (default 1; "auto": on CUDA as many as fill half the free
+        GPU memory with two batches in flight, by `sunpy_sr.inference.runner.auto_tile_batch`,
+        1 on the CPU). Most tiles of a map share a shape; those at the border and the limb
+        run in their own smaller batches, never padded to a common shape, and the result
+        does not depend on it beyond float32 rounding. With ``device="cuda"`` a
+        batch size above 1 keeps one batch computing while the previous one is copied
+        back and stitched (``docs/performance.rst``).
 
     Returns
     -------

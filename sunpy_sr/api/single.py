@@ -42,13 +42,8 @@ def _tile_function(prepared, func):
     # precedence over the bound (which would break it at the limb)
     bound = prepared.options.get("consistent", False) is False
 
-    def run(a):
-        bad = np.isnan(a)
-        filled = np.where(bad, np.float32(FILL_VALUE), a)
-        y = func(filled)
-        std = None
-        if spread:
-            y, std = y
+    def finish(y, std, filled, bad):
+        """One tile's output bounded, and its sigma, from its filled input."""
         y = np.array(y, dtype=np.float32, copy=False)
         if bound:
             ood = bound_output(y, filled, bad, scale=scale)
@@ -57,6 +52,20 @@ def _tile_function(prepared, func):
         if em is not None:
             std = em(filled, y, bad, ood=ood)
         return y if std is None else (y, std)
+
+    def run(a):
+        bad = np.isnan(a)
+        filled = np.where(bad, np.float32(FILL_VALUE), a)
+        y = func(filled)
+        std = None
+        if spread:
+            y, std = y
+        if a.ndim == 2:
+            return finish(y, std, filled, bad)
+        # a stack of tiles (func.batching): the network ran on all at once, the rest is per tile
+        done = [finish(y[i], None if std is None else std[i], filled[i], bad[i]) for i in range(len(a))]
+        return tuple(map(np.stack, zip(*done))) if isinstance(done[0], tuple) else np.stack(done)
+    run.batching = getattr(func, "batching", None)
     return run
 
 
@@ -88,10 +97,16 @@ def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_worker
         raise SunpySRError(f"threads must be a positive integer, got {threads}")
     if int(tile_workers) < 1:
         raise SunpySRError(f"tile_workers must be a positive integer, got {tile_workers}")
-    workers = min(int(tile_workers), threads) if tile_size is not None and max(data.shape) > tile_size else 1
-    tiled = dict(scale=m.scale, pad=pad, tile=tile_size, skip=bad if any_bad else None,
-                 progress=progress, workers=workers)
+    is_tiled = tile_size is not None and max(data.shape) > tile_size
+    workers = min(int(tile_workers), threads) if is_tiled else 1
     run = _tile_function(prepared, func)
+    batch = 1
+    if is_tiled and run.batching is not None:  # a network's tile_batch: the size of a full padded tile
+        batch = run.batching.size(tuple(min(tile_size + 2 * pad, n) for n in data.shape))
+        if batch > 1:
+            workers = max(workers, run.batching.in_flight)
+    tiled = dict(scale=m.scale, pad=pad, tile=tile_size, skip=bad if any_bad else None,
+                 progress=progress, workers=workers, batch=batch)
     std = None
     with torch_threads(max(1, threads // workers)):
         if prepared.uncertainty:  # output and sigma, each stitched into its own array

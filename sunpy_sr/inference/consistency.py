@@ -44,6 +44,8 @@ Irani, M. & Peleg, S. 1991, CVGIP: Graphical Models and Image Processing 53, 231
 Hestenes, M. R. & Stiefel, E. 1952, J. Res. Natl. Bur. Stand. 49, 409 (conjugate
 gradients); Rahman, S. et al. 2020, ApJL 897, L32 (the degradation).
 """
+import numpy as np
+
 from sunpy_sr.core.operators import (
     CONSISTENCY_PAD,
     ConsistencyInfo,
@@ -93,7 +95,9 @@ def consistent_method(func, radius, consistent, *, scale=4):
     Parameters
     ----------
     func : callable
-        The method, ``array (H, W) G -> array (scale H, scale W) G``.
+        The method, ``array (H, W) G -> array (scale H, scale W) G``; with a ``batching``
+        attribute (`sunpy_sr.inference.runner.TileBatching`) also for stacks ``(N, H, W)``,
+        and so is the projected method.
     radius : int or float
         Its receptive radius (LR pixels).
     consistent : bool or str
@@ -115,7 +119,11 @@ def consistent_method(func, radius, consistent, *, scale=4):
         return func, radius
 
     def run(a):
-        return project_consistent(func(a), a, factor=scale, method=recipe)
+        y = func(a)
+        if a.ndim == 2:
+            return project_consistent(y, a, factor=scale, method=recipe)
+        return np.stack([project_consistent(t, s, factor=scale, method=recipe) for t, s in zip(y, a)])
 
     run.consistent = recipe
+    run.batching = getattr(func, "batching", None)  # a stack of tiles is projected tile by tile
     return run, radius + get_degradation(recipe).consistency_pad

@@ -1,7 +1,8 @@
 """The compute precision of a network: native-bfloat16 detection and ``dtype="auto"``.
 
-Torch-free: the CPU's flags are read from ``/proc/cpuinfo`` (Linux); elsewhere bfloat16
-is not assumed native.
+The CPU side is torch-free: the CPU's flags are read from ``/proc/cpuinfo`` (Linux);
+elsewhere bfloat16 is not assumed native. Only ``"auto"`` on a CUDA device imports torch
+(to ask the GPU what it supports).
 """
 import functools
 import sys
@@ -10,11 +11,15 @@ from pathlib import Path
 
 from sunpy_sr.exceptions import SunpySRError
 
-__all__ = ["DTYPES", "BF16_FLAGS", "BFloat16Support", "cpu_bfloat16_flags", "native_bfloat16",
-           "check_dtype", "resolve_dtype"]
+__all__ = ["DTYPES", "COMPUTE_DTYPES", "FLOAT16_CAPABILITY", "BF16_FLAGS", "BFloat16Support",
+           "cpu_bfloat16_flags", "native_bfloat16", "check_dtype", "resolve_dtype"]
 
-#: The values ``dtype`` accepts; "auto" resolves to one of the other two (`resolve_dtype`).
+#: The values ``dtype`` accepts; "auto" resolves to one of `COMPUTE_DTYPES` (`resolve_dtype`).
 DTYPES = ("float32", "bfloat16", "auto")
+#: The compute types `resolve_dtype` returns: "float16" only for "auto" on a CUDA GPU.
+COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+#: The CUDA compute capability from which "auto" may choose float16 (tensor cores: Volta on).
+FLOAT16_CAPABILITY = (7, 0)
 #: CPU flags (``/proc/cpuinfo``) of native bfloat16 arithmetic: AVX-512 BF16 and AMX-BF16.
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 CPUINFO = "/proc/cpuinfo"
@@ -123,11 +128,20 @@ def check_dtype(dtype):
 
 def resolve_dtype(dtype, device="cpu"):
     """
-    The compute type a network runs in: ``"float32"`` or ``"bfloat16"``.
+    The compute type a network runs in: ``"float32"``, ``"bfloat16"`` or ``"float16"``.
 
-    ``"auto"`` is ``"bfloat16"`` on the CPU where `native_bfloat16` detects native
-    support, ``"float32"`` otherwise (also on "cuda" and "mps": there is no GPU
-    half-precision path yet). ``"float32"`` and ``"bfloat16"`` are kept as given.
+    ``"float32"`` and ``"bfloat16"`` are kept as given. ``"auto"`` is the fastest type
+    the device that will run the network computes natively:
+
+    * on a CUDA GPU, ``"bfloat16"`` where ``torch.cuda.is_bf16_supported`` says so
+      without emulation (Ampere and later), else ``"float16"`` on compute capability
+      `FLOAT16_CAPABILITY` or later (tensor cores), else ``"float32"``;
+    * on the CPU, ``"bfloat16"`` where `native_bfloat16` detects native support,
+      ``"float32"`` otherwise;
+    * on "mps", ``"float32"``.
+
+    "cuda" without a CUDA device resolves as the CPU, where the network then runs
+    (`sunpy_sr.inference.resolve_device` falls back to it with a warning).
 
     Parameters
     ----------
@@ -138,11 +152,32 @@ def resolve_dtype(dtype, device="cpu"):
     Examples
     --------
     >>> from sunpy_sr.inference.precision import resolve_dtype
-    >>> resolve_dtype("auto", "cuda"), resolve_dtype("bfloat16", "cpu")
-    ('float32', 'bfloat16')
+    >>> resolve_dtype("bfloat16", "cpu"), resolve_dtype("float32", "cuda")
+    ('bfloat16', 'float32')
+    >>> resolve_dtype("auto", "mps")
+    'float32'
     """
     check_dtype(dtype)
     if dtype != "auto":
         return dtype
-    on_cpu = str(device).split(":")[0] == "cpu"
-    return "bfloat16" if on_cpu and native_bfloat16().native else "float32"
+    kind = str(device).split(":")[0]
+    if kind == "cuda":
+        import torch
+        if torch.cuda.is_available():
+            return _cuda_auto_dtype(torch, torch.device(str(device)))
+        kind = "cpu"
+    return "bfloat16" if kind == "cpu" and native_bfloat16().native else "float32"
+
+
+def _cuda_auto_dtype(torch, device):
+    """``"auto"`` on an available CUDA ``device`` (see `resolve_dtype`).
+
+    torch answers the bfloat16 question for the current CUDA device.
+    """
+    try:
+        bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # torch before 2.3 has no emulation flag (and reports native support)
+        bf16 = torch.cuda.is_bf16_supported()
+    if bf16:
+        return "bfloat16"
+    return "float16" if tuple(torch.cuda.get_device_capability(device)) >= FLOAT16_CAPABILITY else "float32"

@@ -8,13 +8,19 @@ image), run through the method, and only the output of the core is kept. Every
 output pixel therefore sees exactly the input it would see untiled: the tiled
 result equals the untiled one to float rounding. Off the solar disk (NaN input)
 nothing is computed where it can be avoided: the tile plan follows the limb.
+
+Tiles whose padded shapes are equal can run as one stack (:func:`tile_batches`): most
+interior tiles of a plan share a shape, and the tiles of other shapes (at the border
+and the limb) form their own, smaller batches. Tiles are never zero-padded to a common
+shape, which would move the network's own zero padding off the image border and break
+the exactness.
 """
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["tile_slices", "run_tiled"]
+__all__ = ["tile_slices", "tile_batches", "run_tiled"]
 
 
 def _even_edges(start, stop, tile):
@@ -56,7 +62,37 @@ def tile_slices(shape, tile, pad, skip=None):
                    slice(max(q0 - pad, 0), min(q1 + pad, ny)), slice(max(c0 - pad, 0), min(c1 + pad, nx)))
 
 
-def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1):
+def tile_batches(plan, batch):
+    """
+    Group a tile plan into batches of at most ``batch`` tiles of one padded shape.
+
+    Parameters
+    ----------
+    plan : list of tuple
+        Tiles as :func:`tile_slices` yields them.
+    batch : int
+        The most tiles in a batch.
+
+    Returns
+    -------
+    list of list of tuple
+        Every tile once; the tiles of a batch have equal padded slices' lengths. Shapes
+        come in the order of their first tile, and tiles keep their order within a shape.
+
+    Examples
+    --------
+    >>> from sunpy_sr.inference.tiling import tile_batches, tile_slices
+    >>> plan = list(tile_slices((100, 100), 40, 4))  # 3 x 3 tiles of 33-34 px
+    >>> [len(b) for b in tile_batches(plan, 4)]
+    [4, 2, 2, 1]
+    """
+    groups = {}
+    for t in plan:
+        groups.setdefault((t[2].stop - t[2].start, t[3].stop - t[3].start), []).append(t)
+    return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch)]
+
+
+def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1, batch=1):
     """
     Apply ``func`` (array -> ``scale`` x array) to ``data`` tile by tile.
 
@@ -84,7 +120,13 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
     workers : int
         Tiles computed at once, each in its own thread (``func`` must be thread-safe
         and release the GIL, as torch operators do). Several single-threaded tiles
-        use a CPU better than one tile spread over several threads.
+        use a CPU better than one tile spread over several threads. With ``batch``,
+        batches computed at once.
+    batch : int
+        Tiles of one padded shape given to ``func`` at once (:func:`tile_batches`): with
+        ``batch > 1``, ``func`` takes a stack ``(N, h, w)`` and returns a stack
+        ``(N, scale h, scale w)`` (or a tuple of them), as the functions of
+        `sunpy_sr.inference.network_runner` do. The result does not depend on it.
     """
     ny, nx = data.shape
     if out is None:
@@ -100,18 +142,28 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
         for o in outs:
             o.fill(np.nan)
 
-    def run_one(plan):
+    def write(plan, res):
+        """Stitch the core of one tile's output(s) ``res`` into ``out`` (in place)."""
         rs, cs, prs, pcs = plan
-        res = func(data[prs, pcs])
         r_off, c_off = (rs.start - prs.start) * scale, (cs.start - pcs.start) * scale
         for o, r in zip(outs, res if isinstance(out, tuple) else (res,)):
             o[rs.start * scale:rs.stop * scale, cs.start * scale:cs.stop * scale] = \
                 r[r_off:r_off + (rs.stop - rs.start) * scale, c_off:c_off + (cs.stop - cs.start) * scale]
 
-    # each task writes its own output, so memory holds at most ``workers`` tiles; one
+    def run_batch(plans):
+        if batch == 1:
+            (plan,) = plans
+            write(plan, func(data[plan[2], plan[3]]))
+            return 1
+        res = func(np.stack([data[prs, pcs] for _, _, prs, pcs in plans]))
+        for i, plan in enumerate(plans):
+            write(plan, tuple(r[i] for r in res) if isinstance(out, tuple) else res[i])
+        return len(plans)
+
+    # each task writes its own output, so memory holds at most ``workers`` batches; one
     # worker runs in the calling thread (whose torch thread setting the caller chose)
     with tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress) as bar, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _ in (pool.map if workers > 1 else map)(run_one, tiles):
-            bar.update()
+        for n in (pool.map if workers > 1 else map)(run_batch, tile_batches(tiles, max(1, int(batch)))):
+            bar.update(n)
     return out

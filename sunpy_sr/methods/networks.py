@@ -5,7 +5,7 @@ from sunpy_sr.weights.catalogue import CATALOGUE
 
 __all__ = ["register_network", "bundled_weights_stem"]
 
-_OPTIONS = ("weights", "device", "dtype", "ensemble", "consistent", "spread")
+_OPTIONS = ("weights", "device", "dtype", "tile_batch", "ensemble", "consistent", "spread")
 
 
 def bundled_weights_stem(method):
@@ -29,31 +29,35 @@ def register_network(method, *, description, min_size=8):
 
     The built function takes the options ``weights`` (a user's own weight file or
     training checkpoint, of any registered architecture), ``device``, ``dtype``
-    ("float32", "bfloat16" or "auto"), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
+    ("float32", "bfloat16" or "auto"), ``tile_batch`` (1, another positive integer or "auto":
+    tiles of one shape per forward pass), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
     ``consistent`` (False; True or a degradation recipe projects each padded tile's
     output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`)
     and ``spread`` (False; True makes the function return ``(mean, std)`` of the 16-symmetry
     self-ensemble: ``superresolve(..., uncertainty="ensemble")``). Its error model is the one
     bundled for ``method``, or for ``weights`` the one beside that file.
     """
-    def build(*, weights=None, device="cpu", dtype="float32", ensemble=False, consistent=False, spread=False,
-              **options):
+    def build(*, weights=None, device="cpu", dtype="float32", tile_batch=1, ensemble=False, consistent=False,
+              spread=False, **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
         from sunpy_sr.inference import network_runner
         from sunpy_sr.inference.consistency import consistency_recipe, consistent_method
         from sunpy_sr.inference.precision import check_dtype
+        from sunpy_sr.inference.runner import check_tile_batch
         from sunpy_sr.weights import load_network
         consistency_recipe(consistent)  # a bad value fails before the network loads
         check_dtype(dtype)
+        check_tile_batch(tile_batch)
         model, _ = load_network(weights, default=method)
         if spread:
             if consistent is not False or ensemble:
                 raise SunpySRError("the 16-symmetry spread (uncertainty='ensemble') runs the self-ensemble "
                                    "itself and cannot be combined with consistent or ensemble")
-            return network_runner(model, device=device, dtype=dtype, spread=True), model.receptive_radius()
-        return consistent_method(network_runner(model, device=device, dtype=dtype, ensemble=ensemble),
-                                 model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
+            return (network_runner(model, device=device, dtype=dtype, spread=True, tile_batch=tile_batch),
+                    model.receptive_radius())
+        run = network_runner(model, device=device, dtype=dtype, ensemble=ensemble, tile_batch=tile_batch)
+        return consistent_method(run, model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
 
     build.options = tuple(o for o in _OPTIONS if o != "spread")  # checked by PreparedMethod at the door
 
