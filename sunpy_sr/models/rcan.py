@@ -155,8 +155,8 @@ class ResidualGroup(nn.Module):
         # a float32 stream under an autocast (RCAN.fp32_stream): the blocks inside the group run
         # in the autocast's type, the group's skip sum is float32
         dev = x.device.type
-        inner = x.to(torch.get_autocast_dtype(dev)) if x.dtype == torch.float32 and torch.is_autocast_enabled(dev) \
-            else x
+        to_half = x.dtype == torch.float32 and torch.is_autocast_enabled(dev)
+        inner = x.to(torch.get_autocast_dtype(dev)) if to_half else x
         y = self.conv(self.blocks(inner))
         return _add_skip(x, self.ca(y) if self.ca is not None else y)
 
