@@ -7,9 +7,12 @@ built-in classes a Python caller expects: bad input values are a `ValueError`
 (`SunpySRError`), input of the wrong type a `TypeError` (`SunpySRTypeError`), so
 ``except ValueError`` catches them as it would catch numpy's.
 """
+from functools import partial
+
 from astropy.utils.exceptions import AstropyUserWarning, AstropyWarning
 
-__all__ = ["SunpySRError", "SunpySRTypeError", "SunpySRWarning", "SunpySRUserWarning", "WeightsError"]
+__all__ = ["SunpySRError", "SunpySRTypeError", "NotMagnetogramError", "SunpySRWarning", "SunpySRUserWarning",
+           "WeightsError"]
 
 
 class SunpySRError(ValueError):
@@ -18,6 +21,35 @@ class SunpySRError(ValueError):
 
 class SunpySRTypeError(SunpySRError, TypeError):
     """Input of a type sunpy_sr does not accept (also a `TypeError`)."""
+
+
+class NotMagnetogramError(SunpySRError):
+    """
+    Input that does not say it is a LOS magnetogram in a field unit (its product or its unit).
+
+    ``assume_magnetogram=True`` skips the check; the message says so. A front end that spells
+    that override otherwise (the command line's ``--assume-magnetogram``) builds its own
+    message with `advice`.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong with the input, without the advice.
+    when : str
+        When the override applies (``"to process it anyway"``).
+    """
+
+    def __init__(self, problem, *, when="to process it anyway"):
+        self.problem = problem
+        self.when = when
+        super().__init__(self.advice("assume_magnetogram=True"))
+
+    def advice(self, override):
+        """The message with ``override`` as the way to skip the check."""
+        return f"{self.problem}; pass {override} {self.when}"
+
+    def __reduce__(self):  # the keyword-only ``when`` survives pickling (dask workers send errors back)
+        return partial(type(self), self.problem, when=self.when), ()
 
 
 class WeightsError(SunpySRError):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sunpy.map
-from sunpy.util.exceptions import SunpyUserWarning
 
 import sunpy_sr
 from sunpy_sr.api.pipeline import superresolve
@@ -237,14 +236,90 @@ def test_non_magnetogram_input(tmp_path, capsys, shared_data):
 
 
 @pytest.mark.realdata
-def test_hinode_sp_file(tmp_path, capsys, shared_data):
-    """A real Hinode SOT/SP level-0 Stokes file: sunpy cannot read it as a map."""
-    out = tmp_path / "out.fits"
-    with pytest.warns(SunpyUserWarning, match="more than 2 dimensions"):
-        status, stdout, err = run(["superresolve", str(shared_data / "hinode" / "HinodeSOT.fits"), str(out),
-                                   "--method", "bicubic"], capsys)
-    assert_one_line_error(status, err, "spherical coordinate")
+@pytest.mark.parametrize("command", ["superresolve", "degrade"])
+def test_hinode_sp_file_is_not_a_magnetogram(tmp_path, capsys, shared_data, command):
+    """A real Hinode SOT/SP level-0 Stokes cube gets the product error a continuum map gets."""
+    status, stdout, err = run([command, str(shared_data / "hinode" / "HinodeSOT.fits"),
+                               str(tmp_path / "out.fits")], capsys)
+    assert_one_line_error(status, err)
+    assert err == ("sunpy-sr: error: 'HinodeSOT.fits' does not look like a LOS magnetogram (header: 'sp iquv "
+                   "4d array wavelength solar-y ccd side stokes component'); pass --assume-magnetogram to "
+                   "process it anyway\n")
     assert files_in(tmp_path) == []
+
+
+@pytest.mark.realdata
+def test_degrade_refuses_a_non_magnetogram_unless_assumed(tmp_path, capsys, shared_data):
+    src, out = shared_data / "other" / "resampled_hmi.fits", tmp_path / "out.fits"
+    status, _, err = run(["degrade", str(src), str(out)], capsys)
+    assert err.splitlines()[-1] == ("sunpy-sr: error: 'HMI continuum 2014-03-01 00:00:27' does not look "
+                                    "like a LOS magnetogram (header: 'continuum intensity continuum'); pass "
+                                    "--assume-magnetogram to process it anyway")
+    assert status == 1 and files_in(tmp_path) == []
+    status, stdout, err = run(["degrade", str(src), str(out), "--assume-magnetogram"], capsys)
+    assert status == 0, err
+    assert stdout.startswith(f"wrote {out}: 25x25 px")
+    assert sunpy.map.Map(out).meta["bunit"] == sunpy.map.Map(src).meta["bunit"]
+
+
+@pytest.mark.realdata
+def test_headerless_array_points_to_python(tmp_path, capsys, shared_data):
+    src = shared_data / "other" / "enhance-sample-blos.fits"
+    status, _, err = run(["superresolve", str(src), str(tmp_path / "out.fits"), "--method", "bicubic"],
+                         capsys)
+    assert status == 1
+    assert err == (f"sunpy-sr: error: {src} has no usable header (no celestial WCS), so it is not a map; in "
+                   "Python, sunpy_sr.superresolve(array) takes its data as a plain 2D array\n")
+
+
+@pytest.mark.realdata
+def test_header_warnings_are_one_line(tmp_path, capsys, shared_data):
+    """astropy's VerifyWarning (a BLANK on float data), said once, naming the file."""
+    src = shared_data / "other" / "resampled_hmi.fits"
+    with pytest.warns(SunpySRUserWarning) as record:
+        status, _, err = run(["superresolve", str(src), str(tmp_path / "out.fits"), "--method", "bicubic",
+                              "--assume-magnetogram"], capsys)
+    assert status == 0, err
+    from astropy.io.fits.verify import VerifyWarning
+    assert not [w for w in record if issubclass(w.category, VerifyWarning)]
+    notes = [str(w.message) for w in record if "non-standard header" in str(w.message)]
+    assert notes == [f"{src}: non-standard header, read anyway: Invalid 'BLANK' keyword in header. The "
+                     "'BLANK' keyword is only applicable to integer data, and will be ignored in this HDU."]
+
+
+def _bad_fits(folder):
+    """Three files astropy cannot read: text, a header without END, data cut short."""
+    from astropy.io import fits
+    fits.PrimaryHDU(np.zeros((20, 20), np.float32)).writeto(folder / "good.fits")
+    whole = (folder / "good.fits").read_bytes()
+    (folder / "text.fits").write_text("not a FITS file\n")
+    (folder / "no_end.fits").write_bytes(whole[:2880].replace(b"END" + b" " * 77, b" " * 80))
+    (folder / "short.fits").write_bytes(whole[:2980])
+    return {"text.fits": "No SIMPLE card found, this file does not appear to be a valid FITS file",
+            "no_end.fits": "Header missing END card",
+            "short.fits": "File may have been truncated: actual file length (2980) is smaller than the "
+                          "expected size (5760)"}
+
+
+def test_unreadable_fits_files(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, reason in _bad_fits(src).items():
+        status, _, err = run(["superresolve", str(src / name), str(tmp_path / "out.fits"), "--method",
+                              "bicubic"], capsys)
+        assert status == 1
+        assert err == f"sunpy-sr: error: not a FITS file we can read: {src / name}: {reason}\n"
+        assert "ignore_missing" not in err and "allow_errors" not in err
+    assert not (tmp_path / "out.fits").exists()
+
+
+def test_not_magnetogram_error_pickles_with_its_advice():
+    import pickle
+
+    from sunpy_sr.exceptions import NotMagnetogramError
+    e = pickle.loads(pickle.dumps(NotMagnetogramError("no unit", when="if the data are in gauss")))
+    assert (str(e), e.advice("--x")) == ("no unit; pass assume_magnetogram=True if the data are in gauss",
+                                         "no unit; pass --x if the data are in gauss")
 
 
 def test_unknown_method(tmp_path, capsys):
@@ -257,12 +332,12 @@ def test_unknown_method(tmp_path, capsys):
 
 
 def test_not_a_fits_file_multiline_error_is_one_line(tmp_path, capsys):
-    """sunpy's read error spans three lines; the CLI still prints one."""
+    """astropy's read error, in one line, without its advice to Python callers."""
     bad = tmp_path / "bad.fits"
     bad.write_text("not a FITS file\n")
     status, _, err = run(["superresolve", str(bad), str(tmp_path / "out.fits"), "--method", "bicubic"],
                          capsys)
-    assert_one_line_error(status, err, f"Failed to read {bad}")
+    assert_one_line_error(status, err, f"not a FITS file we can read: {bad}: No SIMPLE card found")
     assert files_in(tmp_path) == ["bad.fits"]
 
 

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from sunpy_sr.api.single import _run_array, _superresolve_2d
 from sunpy_sr.core.cube import map_celestial_planes
 from sunpy_sr.core.header import celestial_array_axes, fits_wcs, rescaled_cube
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
+from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError, SunpySRTypeError
 
 __all__ = ["superresolve_dispatch", "SUPPORTED"]
 
@@ -59,6 +59,9 @@ def _superresolve_sequence(seq, prepared, *, progress, out, **kwargs):
     for i, smap in enumerate(tqdm(seq.maps, desc="maps", unit="map", disable=not progress)):
         try:
             maps.append(_superresolve_2d(smap, prepared, progress=False, out=None, **kwargs))
+        except NotMagnetogramError as e:  # the advice stays at the end of the message
+            raise NotMagnetogramError(f"map {i} of the MapSequence ({smap.name}): {e.problem}",
+                                      when=e.when) from e
         except SunpySRError as e:
             raise type(e)(f"map {i} of the MapSequence ({smap.name}): {e}") from e
     return type(seq)(maps, sortby=None)
@@ -84,8 +87,8 @@ def _superresolve_cube(cube, prepared, *, tile_size, progress, threads, tile_wor
     if not np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.complexfloating):
         raise SunpySRTypeError(f"expected real numeric data, got dtype {raw.dtype}")
     if cube.unit is None and not assume_magnetogram:
-        raise SunpySRError("the NDCube has no unit: a LOS magnetogram in G, kG, T, mT or Mx/cm^2 is "
-                           "expected; pass assume_magnetogram=True if the data are in gauss")
+        raise NotMagnetogramError("the NDCube has no unit: a LOS magnetogram in G, kG, T, mT or Mx/cm^2 is "
+                                  "expected", when="if the data are in gauss")
     _check_square_pixels(wcs)
     shape = raw.shape
     ny, nx = shape[cel[0]], shape[cel[1]]

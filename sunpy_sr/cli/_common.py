@@ -6,11 +6,15 @@ Light to import (standard library only): numpy, astropy, sunpy and torch are
 imported inside the functions that need them.
 """
 import argparse
+import importlib
+import re
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["CLIParser", "UsageError", "one_line", "add_overwrite_option", "add_compress_option",
-           "check_output", "read_map", "write_map", "torch_threads"]
+           "check_output", "check_input", "read_map", "write_map", "magnetogram_advice",
+           "torch_threads"]
 
 #: RICE_1 on float data quantises each tile to this fraction of its noise (astropy's and
 #: fpack's default): lossy, but far below the noise of HMI (about 0.04 G at most on the
@@ -18,6 +22,11 @@ __all__ = ["CLIParser", "UsageError", "one_line", "add_overwrite_option", "add_c
 QUANTIZE_LEVEL = 16
 #: A fixed dither seed: the same map always gives the same bytes.
 DITHER_SEED = 1
+#: Library warnings about a header that astropy or sunpy fix or ignore while reading it (named by
+#: module and class, so that naming them imports nothing): noise on the command line, where
+#: `read_map` sums them up in one line per file.
+HEADER_WARNINGS = ("astropy.io.fits.verify.VerifyWarning", "astropy.wcs.wcs.FITSFixedWarning",
+                   "sunpy.util.exceptions.SunpyMetadataWarning")
 
 
 class UsageError(Exception):
@@ -89,17 +98,57 @@ def check_input(path):
         raise FileNotFoundError(f"no such file: {path}")
 
 
-def read_map(path):
+def read_map(path, *, assume_magnetogram=False, array_call="sunpy_sr.superresolve(array)"):
     """
-    One map from a FITS file (a clear error for a missing file or several images).
+    One map from a FITS file, or one clear error saying why the file is not one.
+
+    A file astropy cannot read is "not a FITS file we can read"; a file sunpy cannot make a
+    map of is, unless ``assume_magnetogram``, first checked for its product (a Hinode SP Stokes
+    cube is "not a LOS magnetogram", as a continuum map is), then for a celestial WCS (without
+    one, the message points to ``array_call`` in Python). The header warnings of astropy and
+    sunpy (`HEADER_WARNINGS`) become one `~sunpy_sr.exceptions.SunpySRUserWarning` naming the
+    file, and are ignored for the rest of the command (`main` restores the filters when it ends).
 
     A file written by `sunpy_sr.save` (a map with its ``UNCERT`` or ``MASK`` extension) is
     read with `sunpy_sr.load`: one map, the extensions attached to it.
     """
     import sunpy.map
-    if not Path(path).exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    m = sunpy.map.Map(path)
+    from sunpy.map.mapbase import MapMetaValidationError
+
+    from sunpy_sr.core.validation import check_magnetogram
+    from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+    check_input(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        header = _image_header(path, caught)
+        try:
+            m = sunpy.map.Map(path)
+        except MapMetaValidationError:
+            if header is not None and not assume_magnetogram:
+                check_magnetogram(header, name=Path(path).name)
+            if header is not None and not _has_celestial_wcs(header):
+                raise SunpySRError(f"{path} has no usable header (no celestial WCS), so it is not a map; "
+                                   f"in Python, {array_call} takes its data as a plain 2D array") from None
+            raise
+        except (OSError, TypeError, ValueError) as e:  # the data (not the header) cannot be read
+            raise SunpySRError(f"not a FITS file we can read: {path}: {_short_reason(e, caught)}") from None
+        if not isinstance(m, list):
+            _ = (m.unit, m.wcs)  # sunpy parses both lazily: their header warnings come here
+    noise = []
+    for w in caught:
+        if _is_header_warning(w.category):
+            text = one_line(str(w.message).splitlines()[0])
+            if text not in noise:
+                noise.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if noise:
+        more = f" (and {len(noise) - 1} more)" if len(noise) > 1 else ""
+        warnings.warn(f"{path}: non-standard header, read anyway: {noise[0]}{more}", SunpySRUserWarning,
+                      stacklevel=2)
+    for name in HEADER_WARNINGS:  # lazily parsed keys warn again later: said once, above
+        module, _, cls = name.rpartition(".")
+        warnings.filterwarnings("ignore", category=getattr(importlib.import_module(module), cls))
     if isinstance(m, list):
         from astropy.io import fits
         with fits.open(path) as hdul:
@@ -109,6 +158,42 @@ def read_map(path):
             return load(path)
         raise ValueError(f"{path} holds {len(m)} images; give one map")
     return m
+
+
+def _is_header_warning(category):
+    return any(f"{c.__module__}.{c.__qualname__}" in HEADER_WARNINGS for c in category.__mro__)
+
+
+def _short_reason(error, caught):
+    """The reason astropy or sunpy give, in one sentence, without their advice to Python callers."""
+    truncated = [str(w.message) for w in caught if "truncated" in str(w.message)]
+    text = truncated[0] if truncated else str(error)
+    sentences = [s.strip().rstrip(".") for s in re.split(r"(?<=\.)\s+|\n", text) if s.strip()]
+    plain = [s for s in sentences if "=True" not in s and not s.startswith("Failed to read")]
+    return (plain or sentences or [type(error).__name__])[0]
+
+
+def _image_header(path, caught):
+    """The header of the first image in ``path`` (None if it has none); an unreadable file is an error."""
+    from astropy.io import fits
+
+    from sunpy_sr.exceptions import SunpySRError
+    try:
+        with fits.open(path) as hdul:
+            for hdu in hdul:
+                if hdu.is_image and hdu.header.get("NAXIS", 0) > 0:
+                    return hdu.header.copy()
+    except (OSError, TypeError, ValueError) as e:
+        raise SunpySRError(f"not a FITS file we can read: {path}: {_short_reason(e, caught)}") from None
+    return None
+
+
+def _has_celestial_wcs(header):
+    from astropy.wcs import WCS
+    try:
+        return WCS(header, fix=False).has_celestial
+    except Exception:  # a header astropy cannot even parse as a WCS has none
+        return False
 
 
 def write_map(smap, out, *, overwrite=False, compress=False):
@@ -149,6 +234,17 @@ def _write_compressed(smap, path):
     hdu = fits.CompImageHDU(data=np.asarray(smap.data), header=smap.fits_header, compression_type="RICE_1",
                             quantize_level=QUANTIZE_LEVEL, dither_seed=DITHER_SEED)
     fits.HDUList([fits.PrimaryHDU(), hdu, *extra]).writeto(path, overwrite=True, output_verify="fix")
+
+
+@contextmanager
+def magnetogram_advice():
+    """A `~sunpy_sr.exceptions.NotMagnetogramError` raised in the block, with ``--assume-magnetogram``
+    as its advice (the library names ``assume_magnetogram=True``)."""
+    from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError
+    try:
+        yield
+    except NotMagnetogramError as e:
+        raise SunpySRError(e.advice("--assume-magnetogram")) from None
 
 
 @contextmanager

@@ -67,14 +67,14 @@ def run(args):
         _common.check_input(args.input)  # before sunpy and torch are imported
 
     import sunpy_sr
-    from sunpy_sr.exceptions import SunpySRError
     from sunpy_sr.methods import get_method
     scale = get_method(args.method).scale  # an unknown method fails here, listing the registered ones
     if args.sample:
         from sunpy_sr.data import sample
         smap = sample.hmi_active_region()
     else:
-        smap = _common.read_map(args.input)
+        with _common.magnetogram_advice():
+            smap = _common.read_map(args.input, assume_magnetogram=args.assume_magnetogram)
     options = {"weights": args.weights} if args.weights else {}
     if args.device:
         options["device"] = args.device
@@ -92,15 +92,11 @@ def run(args):
         buffer = np.memmap(buffer_path, dtype=np.float32, mode="w+",
                            shape=tuple(scale * n for n in smap.data.shape))
     try:
-        try:
+        with _common.magnetogram_advice():
             sr = sunpy_sr.superresolve(smap, method=args.method, tile_size=args.tile_size,
                                        progress=not args.quiet, threads=args.threads, out=buffer,
                                        assume_magnetogram=args.assume_magnetogram,
                                        uncertainty=args.uncertainty, **options)
-        except SunpySRError as e:  # the library's advice, in command-line words
-            if "assume_magnetogram=True" not in str(e):
-                raise
-            raise SunpySRError(str(e).replace("assume_magnetogram=True", "--assume-magnetogram")) from None
         _common.write_map(sr, out, overwrite=args.overwrite, compress=args.compress)
     finally:
         if buffer_path is not None:

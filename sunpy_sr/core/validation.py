@@ -5,9 +5,9 @@ import numpy as np
 import sunpy.map
 
 from sunpy_sr.core.units import FIELD_UNIT, field_unit
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
-__all__ = ["validate_input"]
+__all__ = ["validate_input", "check_magnetogram"]
 
 _NOT_MAGNETOGRAM_WORDS = ("continuum", "intensity", "doppler", "dopplergram", "velocity",
                           "linewidth", "depth", "euv", "stokes")
@@ -95,19 +95,8 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
 
 
 def _validate_map(smap, assume_magnetogram):
-    meta = smap.meta
     if not assume_magnetogram:
-        content = " ".join(str(meta.get(k, "")) for k in ("content", "measurement", "wave_str"))
-        measurement = str(getattr(smap, "measurement", "")).lower()
-        words = f"{content} {measurement}".lower()
-        if any(w in words for w in _NOT_MAGNETOGRAM_WORDS) or smap.instrument.upper().startswith("AIA"):
-            raise SunpySRError(
-                f"{smap.name!r} does not look like a LOS magnetogram (CONTENT/measurement: "
-                f"{words.strip()!r}); pass assume_magnetogram=True to process it anyway")
-        if smap.unit is None or not smap.unit.is_equivalent(FIELD_UNIT):
-            raise SunpySRError(
-                f"unknown or unsupported data unit {meta.get('bunit')!r}: a LOS magnetogram in G, kG, T, "
-                f"mT or Mx/cm^2 is expected; pass assume_magnetogram=True if the data are in gauss")
+        check_magnetogram(smap)
         if "HMI" not in str(smap.instrument).upper():
             warnings.warn(f"the networks were trained on SDO/HMI; this map is from "
                           f"{smap.observatory} {smap.instrument}", SunpySRUserWarning, stacklevel=4)
@@ -117,6 +106,57 @@ def _validate_map(smap, assume_magnetogram):
         raise SunpySRError(f"pixels are not square ({sx} x {sy}); resample the map first")
     if not assume_magnetogram:
         _warn_untrained(smap)
+
+
+def check_magnetogram(obj, *, name=None):
+    """
+    Check that a map, or the FITS header of a file sunpy cannot read as a map, is a LOS magnetogram.
+
+    The product words of the header (``CONTENT``, ``MEASUREMENT``, ``WAVE_STR``, ``OBS_TYPE``,
+    the ``CTYPEi`` axis types, and a map's ``measurement``) must not name another product
+    (continuum, Doppler, Stokes, ...); a map's unit must be a field unit.
+
+    Parameters
+    ----------
+    obj : `~sunpy.map.GenericMap` or `~astropy.io.fits.Header`
+        The map, or the header (only its product words are checked: a header carries no parsed unit).
+    name : str, optional
+        How the message names the input (default: the map's ``name``, or a header's ``INSTRUME``).
+
+    Raises
+    ------
+    NotMagnetogramError
+        (a `SunpySRError`) naming what the header says, and ``assume_magnetogram=True`` as the override.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> from sunpy_sr.core.validation import check_magnetogram
+    >>> from sunpy_sr.data.sample import hmi_active_region
+    >>> check_magnetogram(hmi_active_region())          # an HMI magnetogram passes
+    >>> check_magnetogram(fits.Header({"INSTRUME": "SOT/SP", "CTYPE4": "Stokes component"}))
+    Traceback (most recent call last):
+    ...
+    sunpy_sr.exceptions.NotMagnetogramError: 'SOT/SP' does not look like a LOS magnetogram (header: ...
+    """
+    is_map = isinstance(obj, sunpy.map.GenericMap)
+    meta = obj.meta if is_map else obj
+    keys = ["content", "measurement", "wave_str", "obs_type"]
+    if not is_map:  # a map's axes are celestial; a file sunpy cannot map may have a Stokes or spectral axis
+        keys += sorted(k for k in meta if k.lower().startswith("ctype"))
+    words = " ".join(str(meta.get(k, "")) for k in keys)
+    instrument = str(obj.instrument if is_map else meta.get("instrume", ""))
+    if is_map:
+        words += " " + str(getattr(obj, "measurement", ""))
+    words = " ".join(words.lower().split())
+    if name is None:
+        name = obj.name if is_map else instrument
+    if any(w in words for w in _NOT_MAGNETOGRAM_WORDS) or instrument.upper().startswith("AIA"):
+        raise NotMagnetogramError(f"{name!r} does not look like a LOS magnetogram (header: {words!r})")
+    if is_map and (obj.unit is None or not obj.unit.is_equivalent(FIELD_UNIT)):
+        raise NotMagnetogramError(
+            f"unknown or unsupported data unit {meta.get('bunit')!r}: a LOS magnetogram in G, kG, T, "
+            "mT or Mx/cm^2 is expected", when="if the data are in gauss")
 
 
 #: helioprojective pixel scales (arcsec/pixel) around HMI's 0.504" that the networks accept silently
