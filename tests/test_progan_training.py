@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sunpy_sr.training import TrainConfig, load_checkpoint, train
-from sunpy_sr.training.gan_loop import GanSettings
+from sunpy_sr.training.strategies import GanSettings
 
 
 def _config(**kw):
@@ -120,7 +120,7 @@ def test_relativistic_lsgan_losses_values():
 
 
 def test_adversarial_weight_ramp_and_bad_gan_loss(real_pairs, tmp_path):
-    from sunpy_sr.training.gan_loop import GanSettings
+    from sunpy_sr.training.strategies import GanSettings
     gs = GanSettings(adversarial_start=100, adversarial_weight=0.1, adversarial_weight_end=0.5)
     assert [round(gs.adversarial_weight_at(it, 201), 6) for it in (100, 150, 200)] == [0.1, 0.3, 0.5]
     assert GanSettings(adversarial_weight=0.1).adversarial_weight_at(10**6, 10**7) == 0.1
