@@ -55,9 +55,9 @@ def test_compare_metric_set_uses_the_table():
 
 def test_training_validation_keys_are_table_names():
     pytest.importorskip("torch")
-    from sunpy_sr.training import gan_loop, loop
-    assert set(loop._VALIDATION_METRICS) <= set(METRICS)
-    assert set(gan_loop._GAN_VALIDATION_METRICS) <= set(METRICS)
+    from sunpy_sr.training.strategies import GanStrategy, PixelStrategy
+    assert set(PixelStrategy.validation_metrics) <= set(METRICS)
+    assert set(GanStrategy.validation_metrics) <= set(METRICS)
     assert {"element_count_ratio", "element_area_ratio"} <= set(METRICS)
 
 

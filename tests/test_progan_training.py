@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sunpy_sr.training import TrainConfig, load_checkpoint, train
-from sunpy_sr.training.gan_loop import GanSettings
+from sunpy_sr.training.strategies import GanSettings
 
 
 def _config(**kw):
@@ -120,9 +120,24 @@ def test_relativistic_lsgan_losses_values():
 
 
 def test_adversarial_weight_ramp_and_bad_gan_loss(real_pairs, tmp_path):
-    from sunpy_sr.training.gan_loop import GanSettings
+    from sunpy_sr.training.strategies import GanSettings
     gs = GanSettings(adversarial_start=100, adversarial_weight=0.1, adversarial_weight_end=0.5)
     assert [round(gs.adversarial_weight_at(it, 201), 6) for it in (100, 150, 200)] == [0.1, 0.3, 0.5]
     assert GanSettings(adversarial_weight=0.1).adversarial_weight_at(10**6, 10**7) == 0.1
     with pytest.raises(ValueError, match="gan_loss"):
         train(_config(gan={"gan_loss": "wasserstein"}), real_pairs, tmp_path, progress=False)
+
+
+def test_strategy_follows_the_config_not_the_architecture(real_pairs, tmp_path, monkeypatch):
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.training.strategies import GanStrategy, PixelStrategy, strategy_for
+    assert type(strategy_for(_config())) is GanStrategy
+    assert type(strategy_for(TrainConfig(preset="progan-tiny", gan={}))) is PixelStrategy
+    # gan set on a network that is not progressive: a clear error, before any iteration
+    with pytest.raises(SunpySRError, match="progressive"):
+        train(_config(preset="rcan-tiny"), real_pairs, tmp_path / "a", progress=False)
+    assert not (tmp_path / "a" / "checkpoint.pt").exists()
+    # only the pixel strategy runs under torchrun
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(SunpySRError, match="torchrun"):
+        train(_config(), real_pairs, tmp_path / "b", progress=False)

@@ -25,7 +25,8 @@ import torch
 
 from sunpy_sr.core.pairs import PairRecipe, make_pairs
 from sunpy_sr.models.progan import bicubic
-from sunpy_sr.training.gan_loop import validate_gan
+from sunpy_sr.training import validate
+from sunpy_sr.training.strategies import GanStrategy
 from sunpy_sr.weights import load_network, weights_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ class _Bicubic(torch.nn.Module):
 
 
 def _score(model, pairs, threshold):
-    s = validate_gan(model, pairs, threshold)
+    s = validate(model, pairs, metrics=GanStrategy.validation_metrics, element_threshold=threshold)
     return {k: round(float(v), 4) for k, v in s.items()}
 
 

@@ -29,8 +29,8 @@ class TrainConfig:
     sign_flip: bool = True                          # also augment B -> -B (physics is sign-symmetric)
     init_weights: str = ""                          # start from these weights (fine-tuning, or growing a
                                                     # shallower RCAN deeper); "" = random
-    gan: dict = field(default_factory=dict)         # progressive-GAN settings (`GanSettings` fields);
-                                                    # used when the preset's architecture is "progan"
+    gan: dict = field(default_factory=dict)         # progressive-GAN settings (`GanSettings` fields):
+                                                    # set, the run trains with the adversarial strategy
 
     def model_config(self):
         cfg = get_preset(self.preset)
