@@ -501,7 +501,7 @@ def test_closed_loop_plots(closed_result, tmp_path):
                                                         "ideal SR", "bicubic"]
     assert len(maps.axes) == 5  # 4 maps + colorbar
     assert len(hists.axes) == 5  # 2 histograms + 2 scatter plots + colorbar
-    assert sum("CC=" in ax.get_title() for ax in hists.axes) == 2
+    assert sum("CC=" in ax.get_title() for ax in hists.axes) == 4  # both rows of both columns titled
     # every map axis reads as a coordinate with its unit (not "custom:pos.helioprojective.lon"):
     # Solar-X/Y of the rolled HMI-style grid
     for ax in maps.axes[:4]:
