@@ -24,7 +24,7 @@ import sunpy_sr
 from sunpy_sr.data import sample
 from sunpy_sr.evaluation import evaluate
 from sunpy_sr.metrics import pearson_cc, psnr
-from sunpy_sr.visualization import plot_scatter_figure
+from sunpy_sr.visualization import FIELD_LABEL, joint_figure_size, plot_scatter_figure
 
 # %%
 # Degrade: 256x256 pixels of 0.504" become 64x64 pixels of 2.017". The
@@ -76,7 +76,7 @@ for i, (title, (grid, data)) in enumerate(panels.items()):
     ax.coords[1].set_axislabel("Solar-Y [arcsec]" if i == 0 else " ", fontsize=8)
     if i:
         ax.coords[1].set_ticklabel_visible(False)
-fig.colorbar(image, ax=fig.axes, shrink=0.8, label="LOS magnetic field [G]")
+fig.colorbar(image, ax=fig.axes, shrink=0.8, label=FIELD_LABEL)
 plt.show()
 
 # %%
@@ -85,7 +85,7 @@ plt.show()
 # deviation as error bars, and a scatter plot of a random subset of pixels,
 # each with the line y = x. A perfect method puts every pixel on that line.
 # The field in this cutout stays within +-1000 G, which sets the axis range.
-fig = plt.figure(figsize=(3.0 * len(methods) + 0.8, 9.0), layout="constrained")
+fig = plt.figure(figsize=joint_figure_size(len(methods), 3), layout="constrained")
 plot_scatter_figure([hmi], outputs, field_range=1000, errorbar_bin=50, fig=fig)
 plt.show()
 

@@ -31,6 +31,7 @@ import sunpy_sr
 from sunpy_sr.data import sample
 from sunpy_sr.metrics import calibration_statistics
 from sunpy_sr.metrics.calibration import COVERAGE_LEVELS, GAUSSIAN_COVERAGE, LAPLACE_COVERAGE
+from sunpy_sr.visualization import FIELD_LABEL
 
 # %%
 # A map and its error map
@@ -47,10 +48,10 @@ print(f"sigma: median {np.median(sigma):.1f} G, 99th percentile {np.percentile(s
 fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
 kw = dict(origin="lower", interpolation="nearest")
 im = axes[0].imshow(sr.data, cmap="gray", vmin=-300, vmax=300, **kw)
-fig.colorbar(im, ax=axes[0], shrink=0.8, label="B (G)")
+fig.colorbar(im, ax=axes[0], shrink=0.8, label=FIELD_LABEL)
 axes[0].set_title("rcan, 0.126\"/px")
 im = axes[1].imshow(sigma, cmap="magma", vmin=0, vmax=np.percentile(sigma, 99), **kw)
-fig.colorbar(im, ax=axes[1], shrink=0.8, label="sigma (G)")
+fig.colorbar(im, ax=axes[1], shrink=0.8, label="sigma [G]")
 axes[1].set_title("error map (1 sigma)")
 im = axes[2].imshow(np.abs(sr.data) / sigma, cmap="viridis", vmin=0, vmax=10, **kw)
 fig.colorbar(im, ax=axes[2], shrink=0.8, label="|B| / sigma")
@@ -92,10 +93,10 @@ print(f"Gaussian NLL {stats['nll']:.2f} nats/pixel against {stats['nll_constant'
 fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
 vmax = np.percentile(s, 99)
 im = axes[0].imshow(np.abs(error), cmap="magma", vmin=0, vmax=vmax, **kw)
-fig.colorbar(im, ax=axes[0], shrink=0.8, label="|error| (G)")
+fig.colorbar(im, ax=axes[0], shrink=0.8, label="|error| [G]")
 axes[0].set_title("|rcan - HR| (the truth)")
 im = axes[1].imshow(s, cmap="magma", vmin=0, vmax=vmax, **kw)
-fig.colorbar(im, ax=axes[1], shrink=0.8, label="sigma (G)")
+fig.colorbar(im, ax=axes[1], shrink=0.8, label="sigma [G]")
 axes[1].set_title("error map")
 for ax in axes[:2]:
     ax.set_xticks([])

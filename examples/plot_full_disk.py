@@ -33,6 +33,7 @@ from astropy.coordinates import SkyCoord
 from matplotlib.colors import Normalize
 
 import sunpy_sr
+from sunpy_sr.visualization import FIELD_LABEL
 
 # %%
 # The data
@@ -90,7 +91,7 @@ for i, (zoom, name) in enumerate(((zoom_in, "HMI input"), (zoom_sr, "rcan-fast")
     for coord in ax.coords:
         coord.set_ticks(spacing=20 * u.arcsec)
         coord.set_major_formatter("s")
-fig.colorbar(image, ax=fig.axes, shrink=0.8, label="LOS magnetic field [G]")
+fig.colorbar(image, ax=fig.axes, shrink=0.8, label=FIELD_LABEL)
 plt.show()
 
 # %%

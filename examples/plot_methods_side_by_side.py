@@ -14,6 +14,7 @@ from matplotlib.colors import Normalize
 
 import sunpy_sr
 from sunpy_sr.data import sample
+from sunpy_sr.visualization import FIELD_LABEL
 
 # %%
 # Super-resolve the whole shipped cutout with both methods. (Super-resolving
@@ -57,7 +58,7 @@ for i, (name, cut) in enumerate(cutouts.items()):
     else:  # the three panels share their field of view
         ax.coords[1].set_axislabel(" ")
         ax.coords[1].set_ticklabel_visible(False)
-fig.colorbar(image, ax=fig.axes, shrink=0.85, label="LOS magnetic field [G]")
+fig.colorbar(image, ax=fig.axes, shrink=0.85, label=FIELD_LABEL)
 plt.show()
 
 # %%

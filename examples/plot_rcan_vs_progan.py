@@ -18,6 +18,7 @@ import numpy as np
 import sunpy_sr
 from sunpy_sr.data import sample
 from sunpy_sr.metrics import power_spectrum, psnr, spectral_error
+from sunpy_sr.visualization import FIELD_LABEL
 
 # %%
 # Target and input: the real cutout (clipped to +-2000 G, as in training) and
@@ -40,7 +41,7 @@ for ax, (name, img) in zip(axes, panels.items()):
     ax.set_title(name)
     ax.set_xlabel("x (HR pixel, 0.504\")")
 axes[0].set_ylabel("y (HR pixel, 0.504\")")
-fig.colorbar(im, ax=axes, label=r"$B_\mathrm{LOS}$ (G)", shrink=0.8)
+fig.colorbar(im, ax=axes, label=FIELD_LABEL, shrink=0.8)
 
 # %%
 # Azimuthally averaged power spectra: interpolation and a regression network

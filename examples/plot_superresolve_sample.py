@@ -15,6 +15,7 @@ from matplotlib.colors import Normalize
 
 import sunpy_sr
 from sunpy_sr.data import sample
+from sunpy_sr.visualization import FIELD_LABEL
 
 # %%
 # The input: a 256x256 cutout of a level-1 HMI map (0.504"/pixel, in gauss,
@@ -63,5 +64,5 @@ hmi.plot(axes=ax_in, norm=norm, title=f"HMI, {hmi.scale[0].value:.3f}\"/px")
 ax_out = fig.add_subplot(1, 2, 2, projection=sr)
 image = sr.plot(axes=ax_out, norm=norm, title=f"rcan, {sr.scale[0].value:.3f}\"/px")
 ax_out.coords[1].set_axislabel(" ")
-fig.colorbar(image, ax=[ax_in, ax_out], shrink=0.8, label=f"LOS field [{sr.unit.to_string()}]")
+fig.colorbar(image, ax=[ax_in, ax_out], shrink=0.8, label=FIELD_LABEL)
 plt.show()

@@ -27,6 +27,7 @@ import sunpy.map
 from astropy.coordinates import SkyCoord
 
 import sunpy_sr
+from sunpy_sr.visualization import FIELD_LABEL
 
 try:
     HERE = Path(__file__).resolve().parent
@@ -102,7 +103,7 @@ if seq is not None:
         ax_top.set_title(lr.date.isot[5:16].replace("T", " "), fontsize=9)
     fig.axes[0].set_title(f"HMI, {seq.maps[0].meta['cdelt1']} deg px\n" + fig.axes[0].get_title(), fontsize=9)
     fig.axes[1].set_title(f"rcan-fast 4x, {sr_seq.maps[0].meta['cdelt1']} deg px", fontsize=9)
-    fig.colorbar(im, ax=fig.axes, shrink=0.8, label=f"B_LOS [{seq.maps[0].unit}]")
+    fig.colorbar(im, ax=fig.axes, shrink=0.8, label=FIELD_LABEL)
     fig.suptitle("HARP 1449 (NOAA 11429), 2012-03-06/07, every 6 h")
     plt.show()
 

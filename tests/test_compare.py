@@ -50,6 +50,7 @@ from sunpy_sr.compare import (
 )
 from sunpy_sr.data.test import HMI_AR_20111217, hmi_ar_20111217
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.visualization import DIFFERENCE_LABEL, FIELD_LABEL
 from sunpy_sr.visualization.comparison import DISPLAY_RANGE
 
 realdata = pytest.mark.realdata
@@ -297,12 +298,26 @@ def test_cutout_plots(cutout_sr):
     for ax in left.axes[:4]:
         assert ax.coords[0].get_axislabel() == "Solar-X [arcsec]"
         assert ax.coords[1].get_axislabel() == "Solar-Y [arcsec]"
-    assert left.axes[-1].get_ylabel() == r"$B_\mathrm{LOS}$ (G)"
+    assert left.axes[-1].get_ylabel() == FIELD_LABEL
+    # Figure A1 is the evaluation's joint figure, two rows: every panel titled with its column and row
+    heads = [f"{label}: CC={m.cc:.3f}, SSIM={m.ssim:.3f}"
+             for label, m in (("linear", res.metrics), ("bicubic", res.baseline_metrics))]
+    assert [ax.get_title() for ax in right.axes[:4]] == [
+        f"{h}\n{row}" for row in ("2D histogram", "20000 random pixels") for h in heads]
+    assert right.axes[0].get_xlabel() == "SDO HMI SIDE1 [G]" and right.axes[0].get_ylabel() == "linear [G]"
+    # the scatter plots show the compared pixels only
+    assert len(right.axes[2].collections[0].get_offsets()) == min(20000, int(res.mask.sum()))
+    # the two halves fill the same height: no empty band below the maps or the histograms
+    fig.canvas.draw()
+    tops = [max(ax.get_position().y1 for ax in half.axes[:4]) for half in (left, right)]
+    bottoms = [min(ax.get_position().y0 for ax in half.axes[:4]) for half in (left, right)]
+    assert abs(tops[0] - tops[1]) < 0.12 and abs(bottoms[0] - bottoms[1]) < 0.12
     diff = res.plot_difference(baseline=True, vmax=0.05 * u.T)
     (ax, cbar) = diff.axes
     assert ax.coords[0].get_axislabel() == "Helioprojective Longitude (Solar-X) [arcsec]"
     assert ax.coords[1].get_axislabel() == "Helioprojective Latitude (Solar-Y) [arcsec]"
     assert ax.images[0].get_clim() == (-500, 500)
+    assert cbar.get_ylabel() == DIFFERENCE_LABEL == r"$\Delta B_\mathrm{LOS}$ [G]"
     assert ax.get_title().startswith("bicubic minus calibrated SDO HMI")
     maps = res.plot_maps(Figure(), vmax=DISPLAY_RANGE)
     assert [a.get_title().split("  ")[0] for a in maps.axes[:4]] == [
@@ -486,7 +501,7 @@ def test_closed_loop_plots(closed_result, tmp_path):
                                                         "ideal SR", "bicubic"]
     assert len(maps.axes) == 5  # 4 maps + colorbar
     assert len(hists.axes) == 5  # 2 histograms + 2 scatter plots + colorbar
-    assert sum("CC=" in ax.get_title() for ax in hists.axes) == 2
+    assert sum("CC=" in ax.get_title() for ax in hists.axes) == 4  # both rows of both columns titled
     # every map axis reads as a coordinate with its unit (not "custom:pos.helioprojective.lon"):
     # Solar-X/Y of the rolled HMI-style grid
     for ax in maps.axes[:4]:

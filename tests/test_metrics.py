@@ -11,6 +11,7 @@ from sunpy_sr.api.pipeline import superresolve
 from sunpy_sr.core.degradation import degrade, degrade_array
 from sunpy_sr.core.pairs import PairSet
 from sunpy_sr.evaluation import EVALUATE_COLUMNS, evaluate
+from sunpy_sr.exceptions import SunpySRError
 
 # Two 128x128 crops of the real 2016-07-07 full-disk map (level-1 pixel indices):
 # an active region (about 870 pixels above 200 G) and a quiet-Sun patch near disk centre.
@@ -317,7 +318,7 @@ def _is_png(path):
 
 @pytest.mark.realdata
 def test_plot_comparison_panel(real_pairs, evaluated, tmp_path):
-    from sunpy_sr.visualization import plot_comparison_panel
+    from sunpy_sr.visualization import FIELD_LABEL, plot_comparison_panel
     hr, lr = real_pairs
     outputs = evaluated[1]
     path = tmp_path / "panel.png"
@@ -325,15 +326,22 @@ def test_plot_comparison_panel(real_pairs, evaluated, tmp_path):
     assert _is_png(path)
     images = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
     assert len(images) == 3                                   # input, target, bicubic
-    assert "Input" in images[0].get_title() and "Target" in images[1].get_title()
+    assert images[0].get_title().startswith("Input (LR), crop 0")
+    assert images[1].get_title().startswith("Target (HR), crop 0")
     title = images[2].get_title()
-    assert "bicubic" in title and "PSNR" in title and "CC" in title
+    assert title.startswith("bicubic, crop 0\nPSNR") and "CC" in title
     assert f"{metrics.psnr(hr[0], outputs['bicubic'][0]):.2f} dB" in title
     assert images[0].images[0].get_clim() == (-500, 500)
-    assert len(fig.axes) == 4 and fig.axes[-1].get_ylabel().endswith("(G)")   # colour bar
+    assert len(fig.axes) == 4 and fig.axes[-1].get_ylabel() == FIELD_LABEL == r"$B_\mathrm{LOS}$ [G]"
     # two examples: rows input / target / method, one column per example
-    fig2 = plot_comparison_panel(lr, hr, outputs, path=tmp_path / "panel2.png", dpi=50)
+    fig2 = plot_comparison_panel(lr, hr, outputs, crop_labels=["crop 7", "crop 2"],
+                                 path=tmp_path / "panel2.png", dpi=50)
     assert len(fig2.axes) == 3 * 2 + 1
+    # every panel, in every row, says which crop it shows
+    titles = [ax.get_title() for ax in fig2.axes[:-1]]
+    assert all(t.split("\n")[0].endswith((", crop 7", ", crop 2")) for t in titles)
+    with pytest.raises(SunpySRError, match="1 crop labels for 2 images"):
+        plot_comparison_panel(lr, hr, outputs, crop_labels=["crop 7"])
     assert _is_png(tmp_path / "panel2.png")
 
 
@@ -347,12 +355,19 @@ def test_plot_scatter_figure(real_pairs, evaluated, tmp_path):
     assert _is_png(path)
     panels = [ax for ax in fig.axes if ax.get_xlabel()]
     assert len(panels) == 3 * 2                               # 3 rows x 2 methods
-    assert len(fig.axes) == 3 * 2 + 2                         # + a colour bar per 2D histogram
+    assert len(fig.axes) == 3 * 2 + 1                         # + one colour bar for the 2D histograms
+    assert fig.axes[-1].get_ylabel() == "pixels per bin"
     for ax in panels:
-        assert ax.get_xlabel() == "Target (G)" and ax.get_ylabel().endswith("(G)")
+        assert ax.get_xlabel() == "Target [G]" and ax.get_ylabel().endswith(" [G]")
         assert ax.get_xlim() == (-2000, 2000)
+        assert list(ax.get_xticks()) == list(ax.get_yticks()) == [-1000, 0, 1000]   # no crowded labels
     hist, errbar, scatter = panels[0], panels[2], panels[4]   # the first column, top to bottom
-    assert hist.get_title() == "bicubic" and hist.images
+    # every row titled: the column, then what the row shows
+    assert hist.get_title() == "bicubic\n2D histogram" and hist.images
+    assert errbar.get_title() == "bicubic\nmean, std in 100 G bins"
+    assert scatter.get_title() == "bicubic\n2000 random pixels"
+    # both columns' histograms on one colour scale
+    assert hist.images[0].norm is panels[1].images[0].norm
     assert errbar.containers                                  # the error bars
     assert len(scatter.collections[0].get_offsets()) == 2000
 

@@ -17,7 +17,8 @@ from sunpy_sr.compare.calibrate import PolynomialCalibration
 from sunpy_sr.core.header import add_provenance
 from sunpy_sr.core.units import from_gauss
 from sunpy_sr.metrics import METRICS
-from sunpy_sr.visualization.comparison import DISPLAY_RANGE, HISTOGRAM_RANGE
+from sunpy_sr.visualization.comparison import DISPLAY_RANGE
+from sunpy_sr.visualization.figures import HISTOGRAM_RANGE
 
 __all__ = ["MetricSet", "ComparisonResult", "DISPLAY_RANGE", "HISTOGRAM_RANGE"]
 
@@ -214,11 +215,15 @@ class ComparisonResult:
         `matplotlib.figure.Figure` or `matplotlib.figure.SubFigure`
         """
         from sunpy_sr.visualization.comparison import plot_map_panels
+        return plot_map_panels(self._map_panels(), fig=fig, vmax=vmax, cmap=cmap)
+
+    def _map_panels(self):
+        """The titled maps of :meth:`plot_maps`: input, calibrated reference, SR and baseline."""
         panels = [("input", self.input_map)] if self.input_map is not None else []
         panels += [(f"{self.reference_label} (calibrated)", self.reference), (self.sr_label, self.sr_map)]
         if self.baseline_map is not None:
             panels.append((self.baseline_label, self.baseline_map))
-        return plot_map_panels([(self._title(t, m), m) for t, m in panels], fig=fig, vmax=vmax, cmap=cmap)
+        return [(self._title(t, m), m) for t, m in panels]
 
     def plot_histograms(self, fig=None, *, lim=HISTOGRAM_RANGE, bins=200, max_points=20000,
                         seed=0):
@@ -227,7 +232,8 @@ class ComparisonResult:
 
         Reference (calibrated) field on the horizontal axis, SR (left) and
         baseline (right) on the vertical axis, over the common mask; drawn by
-        `sunpy_sr.visualization.comparison.plot_joint_histograms`.
+        `sunpy_sr.visualization.plot_scatter_figure` (rows ``("histogram", "scatter")``),
+        the figure of the evaluation's Figure 3, each column headed with its CC and SSIM.
 
         Parameters
         ----------
@@ -246,12 +252,23 @@ class ComparisonResult:
         -------
         `matplotlib.figure.Figure` or `matplotlib.figure.SubFigure`
         """
-        from sunpy_sr.visualization.comparison import plot_joint_histograms
-        cols = [(self.sr_label, self.sr_map, self.metrics)]
+        from sunpy_sr.visualization.figures import plot_scatter_figure
+        columns, titles = self._histogram_columns()
+        return plot_scatter_figure(self.reference, columns, mask=self.mask, target_label=self.reference_label,
+                                   rows=self._HISTOGRAM_ROWS, titles=titles, field_range=lim, bins=bins,
+                                   n_scatter=max_points, seed=seed, fig=fig)
+
+    #: The rows of Figure A1 of Rahman et al. (2020).
+    _HISTOGRAM_ROWS = ("histogram", "scatter")
+
+    def _histogram_columns(self):
+        """The maps of the columns of :meth:`plot_histograms` and their headings (with CC and SSIM)."""
+        columns, titles = {self.sr_label: self.sr_map}, {}
         if self.baseline_map is not None:
-            cols.append((self.baseline_label, self.baseline_map, self.baseline_metrics))
-        return plot_joint_histograms(self.reference, cols, self.mask, reference_label=self.reference_label,
-                                     fig=fig, lim=lim, bins=bins, max_points=max_points, seed=seed)
+            columns[self.baseline_label] = self.baseline_map
+        for label, m in zip(columns, (self.metrics, self.baseline_metrics)):
+            titles[label] = f"{label}: CC={m.cc:.3f}, SSIM={m.ssim:.3f}"
+        return columns, titles
 
     def plot_difference(self, fig=None, *, baseline=False, vmax=DISPLAY_RANGE, cmap="RdBu_r"):
         """
@@ -300,9 +317,18 @@ class ComparisonResult:
         `matplotlib.figure.Figure`
         """
         from matplotlib.figure import Figure
+
+        from sunpy_sr.visualization.comparison import map_panels_size
+        from sunpy_sr.visualization.figures import joint_figure_size
+        map_w, map_h = map_panels_size(self._map_panels())
+        n_hist = len(self._histogram_columns()[0])
+        n_rows = len(self._HISTOGRAM_ROWS)
+        # histogram panels as tall as the map block, so that neither half has an empty band
+        panel = min(3.2, map_h / n_rows - 0.8)
+        hist_w, hist_h = joint_figure_size(n_hist, n_rows, panel_size=panel)
         if fig is None:
-            fig = Figure(figsize=(13, 7.5), layout="constrained")
-        left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
+            fig = Figure(figsize=(map_w + hist_w, max(map_h, hist_h) + 0.4), layout="constrained")
+        left, right = fig.subfigures(1, 2, width_ratios=[map_w, hist_w])
         self.plot_maps(left)
         self.plot_histograms(right, **kwargs)
         fig.suptitle(f"{self.reference_label} vs {self.sr_label}; time difference (reference - SR) "

@@ -128,8 +128,8 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
     >>> from matplotlib.figure import Figure
     >>> from sunpy_sr.visualization import plot_scatter_figure
     >>> fig = plot_scatter_figure(pairs.hr, outputs, fig=Figure())  # Figure 3 of Rahman et al.
-    >>> len(fig.axes)  # a 2D histogram and a scatter/error-bar panel per method
-    8
+    >>> len(fig.axes)  # per method a histogram, error-bar and scatter panel; one colour bar
+    7
     """
     from astropy.table import QTable
     from tqdm.auto import tqdm

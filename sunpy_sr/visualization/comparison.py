@@ -3,9 +3,8 @@ Figures of a comparison with a reference magnetogram (`sunpy_sr.compare.compare_
 
 :func:`plot_map_panels`
     Figure 4 of Rahman et al. (2020): maps side by side on one gray scale.
-:func:`plot_joint_histograms`
-    Figure A1 of Rahman et al. (2020): 2D histograms (top) and scatter plots
-    (bottom) of each map against the calibrated reference.
+:func:`map_panels_size`
+    The size of a new figure of :func:`plot_map_panels`.
 :func:`plot_difference_map`
     A map minus the calibrated reference, over the compared pixels.
 
@@ -13,7 +12,9 @@ Every function draws on a `matplotlib.figure.Figure` it makes without
 `matplotlib.pyplot` (no global state, any backend), or on the figure or
 subfigure passed as ``fig``, and returns it. Fields are drawn in gauss whatever
 the maps' unit (`sunpy_sr.core.units`); map axes are labelled with their
-physical coordinates (:func:`label_wcs_axes`).
+physical coordinates (:func:`label_wcs_axes`). Figure A1 (2D histograms and scatter
+plots against the calibrated reference) is `sunpy_sr.visualization.plot_scatter_figure`,
+the same figure as the evaluation's Figure 3.
 
 References
 ----------
@@ -22,20 +23,17 @@ doi:10.3847/2041-8213/ab9d79
 """
 import astropy.units as u
 import numpy as np
-from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from sunpy.visualization import axis_labels_from_ctype
 
 from sunpy_sr.core.units import quantity_in_gauss, to_gauss
-from sunpy_sr.visualization.figures import FIELD_LABEL
+from sunpy_sr.visualization.figures import DIFFERENCE_LABEL, FIELD_LABEL
 
-__all__ = ["DISPLAY_RANGE", "HISTOGRAM_RANGE", "axis_label", "label_wcs_axes", "plot_map_panels",
-           "plot_joint_histograms", "plot_difference_map"]
+__all__ = ["DISPLAY_RANGE", "axis_label", "label_wcs_axes", "map_panels_size", "plot_map_panels",
+           "plot_difference_map"]
 
 #: Display range of the maps in Figure 4 of Rahman et al. (2020).
 DISPLAY_RANGE = 500 * u.G
-#: Axis range of the 2D histograms and scatter plots (Rahman et al. 2020, Figure 3).
-HISTOGRAM_RANGE = 2000 * u.G
 
 # sunpy names both heliographic latitudes just "Latitude": say which frame.
 _LATITUDES = {"CRLT": "Carrington Latitude", "HGLT": "Heliographic Latitude"}
@@ -77,6 +75,26 @@ def _new_figure(fig, figsize):
     return Figure(figsize=figsize, layout="constrained") if fig is None else fig
 
 
+def _map_grid(panels):
+    """Rows and columns of the panels: wide maps (e.g. NFI's 2:1 field) two per row, others in one row."""
+    ny, nx = panels[-1][1].data.shape
+    n = len(panels)
+    ncols = (2 if n > 2 else 1) if nx > 1.3 * ny else n
+    return -(-n // ncols), ncols, ny / nx
+
+
+def map_panels_size(panels):
+    """
+    The size (inches) of a new figure of `plot_map_panels` for these panels.
+
+    Each map is 3.4 in wide, with room around it (inches) for its title, tick labels and
+    axis labels, and a colour bar on the right; the height follows the maps' aspect, so
+    that a constrained layout leaves no empty band between the rows.
+    """
+    nrows, ncols, aspect = _map_grid(panels)
+    return ncols * 4.1 + 1.0, nrows * (3.4 * aspect + 0.8) + 0.2
+
+
 def plot_map_panels(panels, *, fig=None, vmax=DISPLAY_RANGE, cmap="gray"):
     """
     Maps side by side on one gray scale (Rahman et al. 2020, Figure 4).
@@ -96,15 +114,11 @@ def plot_map_panels(panels, *, fig=None, vmax=DISPLAY_RANGE, cmap="gray"):
     -------
     `matplotlib.figure.Figure` or `matplotlib.figure.SubFigure`
         One panel per map (two per row if the maps are wide, else all in one
-        row) and a colour bar in G.
+        row, as in the paper), every panel titled, and a colour bar labelled
+        `~sunpy_sr.visualization.FIELD_LABEL`.
     """
-    ny, nx = panels[-1][1].data.shape
-    n = len(panels)
-    # wide maps (e.g. NFI's 2:1 field) two per row, others all in one row, as in the paper; room
-    # for each panel's title, tick labels and axis labels (inches) around a map 3.4 in wide
-    ncols = (2 if n > 2 else 1) if nx > 1.3 * ny else n
-    nrows = -(-n // ncols)
-    fig = _new_figure(fig, (ncols * 4.3 + 1.0, nrows * (3.4 * ny / nx + 0.9) + 0.3))
+    nrows, ncols, _ = _map_grid(panels)
+    fig = _new_figure(fig, map_panels_size(panels))
     v = quantity_in_gauss(vmax, name="vmax")
     im = None
     for i, (title, smap) in enumerate(panels):
@@ -114,61 +128,6 @@ def plot_map_panels(panels, *, fig=None, vmax=DISPLAY_RANGE, cmap="gray"):
         ax.set_title(title, fontsize=8)
         label_wcs_axes(ax, smap, short=True, fontsize=7, ticksize=6)
     fig.colorbar(im, ax=fig.axes, shrink=0.6, label=FIELD_LABEL)
-    return fig
-
-
-def plot_joint_histograms(reference, columns, mask, *, reference_label="reference", fig=None,
-                          lim=HISTOGRAM_RANGE, bins=200, max_points=20000, seed=0):
-    """
-    2D histograms (top) and scatter plots (bottom) against a reference (Rahman et al. 2020, Figure A1).
-
-    Parameters
-    ----------
-    reference : `~sunpy.map.GenericMap`
-        The calibrated reference (horizontal axes).
-    columns : list of (str, `~sunpy.map.GenericMap`, metrics)
-        Label, map and metrics (with ``cc`` and ``ssim`` attributes, e.g. a
-        `~sunpy_sr.compare.MetricSet`) of each column (vertical axes).
-    mask : `numpy.ndarray` of bool
-        The pixels compared.
-    reference_label : str
-        Label of the reference.
-    fig : `matplotlib.figure.Figure` or `matplotlib.figure.SubFigure`, optional
-        Where to draw (a new figure if None).
-    lim : `~astropy.units.Quantity`
-        Axis range ``+-lim`` (default 2000 G); a number is in G.
-    bins : int
-        Number of histogram bins per axis.
-    max_points : int
-        Number of randomly chosen pixels in the scatter plots.
-    seed : int
-        Seed of that choice.
-
-    Returns
-    -------
-    `matplotlib.figure.Figure` or `matplotlib.figure.SubFigure`
-    """
-    fig = _new_figure(fig, (3.4 * len(columns), 6.4))
-    axes = fig.subplots(2, len(columns), squeeze=False)
-    L = quantity_in_gauss(lim, name="lim")
-    ref = to_gauss(reference, dtype=np.float64)[mask]
-    pick = np.random.default_rng(seed).choice(ref.size, size=min(max_points, ref.size), replace=False)
-    im = None
-    for j, (name, smap, m) in enumerate(columns):
-        val = to_gauss(smap, dtype=np.float64)[mask]
-        *_, im = axes[0, j].hist2d(ref, val, bins=bins, range=[[-L, L], [-L, L]], norm=LogNorm(),
-                                   cmap="viridis")
-        axes[1, j].scatter(ref[pick], val[pick], s=1, alpha=0.3, color="k", rasterized=True)
-        for ax in axes[:, j]:
-            ax.plot([-L, L], [-L, L], color="r", lw=0.8)
-            ax.set_xlim(-L, L)
-            ax.set_ylim(-L, L)
-            ax.set_box_aspect(1)
-            ax.set_xlabel(f"{reference_label} [G]", fontsize=8)
-            ax.set_ylabel(f"{name} [G]", fontsize=8)
-            ax.tick_params(labelsize=7)
-        axes[0, j].set_title(f"{name}: CC={m.cc:.3f}, SSIM={m.ssim:.3f}", fontsize=8)
-    fig.colorbar(im, ax=axes[0, :].tolist(), label="pixels", shrink=0.7)
     return fig
 
 
@@ -204,5 +163,5 @@ def plot_difference_map(smap, reference, mask, *, title=None, fig=None, vmax=DIS
     if title:
         ax.set_title(title, fontsize=10)
     label_wcs_axes(ax, smap)
-    fig.colorbar(im, ax=ax, shrink=0.8, label=r"$\Delta B_\mathrm{LOS}$ (G)")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=DIFFERENCE_LABEL)
     return fig
