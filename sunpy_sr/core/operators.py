@@ -56,7 +56,7 @@ from sunpy_sr.core.grid import block_mean, block_view
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
 
 __all__ = ["Degradation", "register_degradation", "unregister_degradation", "get_degradation",
-           "degradation_methods", "axis_matrices", "gaussian_kernel", "DegradationOperator",
+           "degradation_methods", "axis_matrices", "axis_operator", "gaussian_kernel", "DegradationOperator",
            "ConsistencyInfo", "project_consistent", "CONSISTENCY_PAD"]
 
 #: LR pixels added to a method's receptive radius when ``consistent=True`` with the
@@ -418,6 +418,41 @@ def _fold(m, a):
     """``M diag(1 / (A 1)) A``: one axis of the degradation of a NaN-free map (edge weights folded in)."""
     den = np.asarray(a.sum(axis=1)).ravel()
     return (m @ scipy.sparse.diags(1.0 / den) @ a).tocsr()
+
+
+def axis_operator(method, n_hr, factor, *, sigma=2.0, kernel_size=5):
+    """
+    One axis of a registered degradation of a NaN-free map, edge weights folded in.
+
+    On a NaN-free map the degradation is separable, ``D x = D_y x D_x^T``; this is one
+    ``D_a = M diag(1 / (A 1)) A`` (see the module docstring), used by the projection inside
+    training (``sunpy_sr.training.projection``).
+
+    Parameters
+    ----------
+    method : str
+        A name in `degradation_methods`.
+    n_hr : int
+        HR pixels on the axis, a multiple of ``factor``.
+    factor : int
+        Down-sampling factor.
+    sigma, kernel_size : float, int
+        The recipe's options (HR pixels).
+
+    Returns
+    -------
+    `numpy.ndarray`
+        float64, shape ``(n_hr // factor, n_hr)``; every row sums to 1.
+
+    Examples
+    --------
+    >>> from sunpy_sr.core.operators import axis_operator
+    >>> axis_operator("bin", 8, 4)
+    array([[0.25, 0.25, 0.25, 0.25, 0.  , 0.  , 0.  , 0.  ],
+           [0.  , 0.  , 0.  , 0.  , 0.25, 0.25, 0.25, 0.25]])
+    """
+    a, m = axis_matrices(method, n_hr, factor, sigma=sigma, kernel_size=kernel_size)
+    return _fold(m, a).toarray()
 
 
 def _sandwich(left, x, right):

@@ -51,6 +51,7 @@ from sunpy_sr.models.progan import bicubic
 from sunpy_sr.training.discriminator import ProgressiveDiscriminator
 from sunpy_sr.training.gan_losses import GAN_LOSSES, PerceptualLoss
 from sunpy_sr.training.losses import PIXEL_LOSSES
+from sunpy_sr.training.projection import ConsistencyProjection, ProjectedModel
 from sunpy_sr.training.validation import VALIDATION_METRICS, validate
 
 __all__ = ["PixelStrategy", "GanStrategy", "GanSettings", "strategy_for"]
@@ -74,6 +75,9 @@ class GanSettings:
     gan_loss: str = "lsgan"             # "lsgan" (Rahman et al. 2020) or "relativistic-lsgan"
     keep_checkpoints: bool = False      # also keep checkpoint-<iteration>.pt at every checkpoint
     element_threshold: float = 50.0     # G: validation counts magnetic elements above this
+    consistent: bool = False            # project the 4x output onto {x : D x = lr} (the training
+                                        # recipe) before every loss and in validation, so the
+                                        # generator only supplies what the input does not determine
     d_every: int = 1                    # discriminator updates every k generator steps
     d_lr: float = 1e-4
     discriminator: dict = field(default_factory=lambda: {"width": 16, "n_down": 2, "max_width": 64})
@@ -193,6 +197,7 @@ class GanStrategy(PixelStrategy):
             raise SunpySRError(f"gan_loss must be one of {sorted(GAN_LOSSES)}, got {gs.gan_loss!r}")
         self.d_loss_fn, self.g_loss_fn = GAN_LOSSES[gs.gan_loss]
         self.pscale = _pixel_scale(config.loss)
+        self.projection = ConsistencyProjection() if gs.consistent else None
 
     def build(self, gen):
         """The discriminator, the perceptual loss, the discriminator's optimizer and scheduler."""
@@ -235,6 +240,8 @@ class GanStrategy(PixelStrategy):
             terms["pixel"] = self.pixel_fn(out2, hr2)
         else:
             out2, out4 = gen.forward_pyramid(lr, alpha=alpha)
+            if self.projection is not None:
+                out4 = self.projection(out4, lr)
             terms["pixel"] = self.pixel_fn(out4, hr) + 0.25 * self.pixel_fn(out2, hr2)
         loss_g = gs.pixel_weight * self.pscale * terms["pixel"]
         if adversarial:
@@ -267,6 +274,8 @@ class GanStrategy(PixelStrategy):
         return self.gs.alpha(it) is not None
 
     def validate(self, model, pairs):
+        if self.projection is not None:
+            model = ProjectedModel(model, self.projection)
         return validate(model, pairs, metrics=self.validation_metrics,
                         element_threshold=self.gs.element_threshold)
 
