@@ -58,7 +58,8 @@ class ConsistencyProjection:
         if key not in self._cache:
             d = axis_operator(self.method, n_hr, self.factor, sigma=self.sigma, kernel_size=self.kernel_size)
             pinv = d.T @ np.linalg.inv(d @ d.T)
-            self._cache[key] = tuple(torch.as_tensor(t, dtype=like.dtype, device=like.device) for t in (d, pinv))
+            self._cache[key] = tuple(torch.as_tensor(t, dtype=like.dtype, device=like.device)
+                                     for t in (d, pinv))
         return self._cache[key]
 
     def degrade(self, x):
