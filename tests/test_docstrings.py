@@ -56,3 +56,18 @@ def test_public_function_has_a_doctested_example(name, func):
     after = section[section.index(code[0]):]
     assert any(line.strip() and not line.lstrip().startswith((">>>", "...")) for line in after), \
         f"{name}'s example shows no output to check"
+
+
+def test_the_method_paragraph_of_superresolve_describes_every_registered_method():
+    import re
+
+    import sunpy_sr
+    from sunpy_sr.methods import available_methods
+    doc = inspect.getdoc(sunpy_sr.superresolve)
+    paragraph = doc.split("\nmethod : ")[1].split("\ntile_size : ")[0]
+    described = re.findall(r'^\s*- ``"([a-z0-9-]+)"``', paragraph, flags=re.M)
+    assert set(described) == set(available_methods())
+    assert len(described) == len(set(described))
+    where = re.search(r"``from (sunpy_sr[a-z_.]*) import prepare_method``", paragraph)
+    assert where, "the paragraph names where prepare_method is imported from"
+    assert importlib.import_module(where.group(1)).prepare_method is sunpy_sr.api.prepare_method

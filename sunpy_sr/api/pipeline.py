@@ -311,10 +311,24 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
         them (e.g. a time series), a cube with two celestial axes and any others (e.g.
         time), or a plain 2D array of field values in gauss (an array comes back).
     method : str or `PreparedMethod`
-        A registered method: ``"rcan"`` (default: the bundled RCAN network trained
-        on real HMI), ``"linear"`` (least-squares optimal linear filter) or
-        ``"bicubic"``. See `sunpy_sr.methods.available_methods`. A method built
-        once by `prepare_method` is reused as it is (its options are its own).
+        A registered method (`sunpy_sr.methods.available_methods`; ``docs/results.rst``
+        measures each):
+
+        - ``"rcan"`` (default): the bundled RCAN network (preset ``rcan-lite``) trained on
+          real HMI, the best PSNR of the bundled methods;
+        - ``"rcan-fast"``: a 4,255-parameter RCAN, faster, between ``linear`` and ``rcan``
+          in quality;
+        - ``"rcan-small"``: a larger, slower RCAN, the former default;
+        - ``"progan"``: the progressive GAN generator (bicubic + predicted residual,
+          fine-tuned adversarially): more magnetic elements than ``rcan``, lower PSNR;
+        - ``"progan-small-l1gan"``: the pixel-trained generator ``progan`` was fine-tuned
+          from, kept so that earlier results reproduce;
+        - ``"linear"``: the least-squares optimal linear filter;
+        - ``"bicubic"``: cubic convolution.
+
+        A method built once by `prepare_method` (``from sunpy_sr.api import prepare_method``)
+        is reused as it is (its options are its own): the network is loaded once for a
+        loop over many maps.
     tile_size : int or None
         Core tile size in input pixels. Tiles are padded by the method's receptive
         field, so the result does not depend on it; None runs the map in one piece.
