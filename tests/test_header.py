@@ -333,3 +333,16 @@ def test_cd_matrix_header_round_trip():
 def test_version_in_provenance_matches_package(real_sample):
     sr = superresolve(real_sample, method="bicubic")
     assert sr.meta["srvers"] == sunpy_sr.__version__
+
+
+def test_a_super_resolved_map_is_named_after_its_method(tmp_path):
+    import sunpy_sr
+    from sunpy_sr.data import sample
+    hmi = sample.hmi_active_region()
+    out = sunpy_sr.superresolve(hmi, method="bicubic")
+    assert out.name == "HMI (bicubic 4x) magnetogram 2016-07-07 00:58:47" != hmi.name
+    assert hmi.name == "HMI magnetogram 2016-07-07 00:58:47"  # the input keeps its own
+    sunpy_sr.save(out, tmp_path / "sr.fits")
+    assert sunpy_sr.load(tmp_path / "sr.fits").name == out.name  # from SRMETHOD / SRFACTOR
+    degraded = sunpy_sr.degrade(hmi)  # SRFACTOR 0.25: not super-resolved, its name is the input's
+    assert degraded.name == hmi.name

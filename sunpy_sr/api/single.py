@@ -11,7 +11,7 @@ import scipy.ndimage
 import sunpy.map
 
 from sunpy_sr.core.grid import restore_nan
-from sunpy_sr.core.header import add_provenance, rescale_meta
+from sunpy_sr.core.header import add_provenance, name_super_resolved, rescale_meta
 from sunpy_sr.core.range_guard import bound_output, guard_radius, out_of_range
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
@@ -175,4 +175,4 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
         extra["uncertainty"] = StdDevUncertainty(from_gauss(std, unit, out=std), unit=unit, copy=False)
     # the plot title says what the map is (sunpy builds .name from the instrument's keywords only)
     plot_settings = {**smap.plot_settings, "title": f"{smap.name} (sunpy_sr {prepared.name} {m.scale}x)"}
-    return smap._new_instance(result, meta, plot_settings=plot_settings, **extra)
+    return name_super_resolved(smap._new_instance(result, meta, plot_settings=plot_settings, **extra))

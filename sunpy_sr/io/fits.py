@@ -254,6 +254,7 @@ def load(path):
     from astropy.io import fits
     from astropy.nddata import StdDevUncertainty
 
+    from sunpy_sr.core.header import name_super_resolved
     from sunpy_sr.exceptions import SunpySRError
     path = Path(path)
     with fits.open(path, memmap=False) as hdul:
@@ -268,7 +269,7 @@ def load(path):
             mask = np.asarray(hdul[i_mask].data).astype(bool)
     smap = sunpy.map.Map(str(path), hdus=[image])
     if unc_data is None and mask is None:
-        return smap
+        return name_super_resolved(smap)
     extra = {}
     if unc_data is not None:
         utype = unc_header.get(UNCERTAINTY_TYPE_KEY, "StdDevUncertainty")  # CCDData's default too
@@ -285,4 +286,5 @@ def load(path):
             raise SunpySRError(f"{path.name}: {MASK_EXTNAME} has shape {mask.shape}, "
                                f"the map {smap.data.shape}")
         extra["mask"] = mask
-    return smap._new_instance(smap.data, smap.meta, plot_settings=smap.plot_settings, **extra)
+    return name_super_resolved(smap._new_instance(smap.data, smap.meta, plot_settings=smap.plot_settings,
+                                                  **extra))
