@@ -19,7 +19,8 @@ from sunpy_sr.core.units import FIELD_UNIT, from_gauss, to_gauss, validate_field
 from sunpy_sr.core.validation import validate_input
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "SYMMETRIES", "apply_symmetry",
-           "undo_symmetry", "block_mean", "restore_nan", "add_provenance", "name_super_resolved", "rescale_meta", "FIELD_UNIT",
+           "undo_symmetry", "block_mean", "restore_nan", "add_provenance", "name_super_resolved",
+           "rescale_meta", "FIELD_UNIT",
            "to_gauss", "from_gauss", "validate_field_unit", "validate_input",
            "Degradation", "degradation_methods", "get_degradation", "register_degradation",
            "unregister_degradation"]
