@@ -290,3 +290,19 @@ def test_fulldisk_crop_block_centres(fulldisk_2016):
     c_lr = crop.pixel_to_world(i * u.pix, j * u.pix)
     c_sr = sr.pixel_to_world((4 * i + 1.5) * u.pix, (4 * j + 1.5) * u.pix)
     assert np.all(c_lr.separation(c_sr) < 1e-6 * u.arcsec)
+
+
+def test_the_output_has_the_input_colour_scale_without_a_pass_over_it(sample_map, monkeypatch):
+    # sunpy's HMIMap would set a symmetric scale from nanmax(abs(output)): a 1 GB copy on a full disk
+    import sunpy.map.sources.sdo
+
+    def forbidden(self):
+        raise AssertionError("the colour scale was recomputed from the output")
+    monkeypatch.setattr(sunpy.map.sources.sdo.HMIMap, "_set_symmetric_vmin_vmax", forbidden)
+    norm = sample_map.plot_settings["norm"]
+    before = (norm.vmin, norm.vmax)
+    out = sunpy_sr.superresolve(sample_map, method="bicubic")
+    assert out.plot_settings["norm"] is not norm  # a copy: the input's is not shared
+    assert (out.plot_settings["norm"].vmin, out.plot_settings["norm"].vmax) == before == (-996.0, 996.0)
+    assert (norm.vmin, norm.vmax) == before  # the input's is not modified
+    assert out.plot_settings["cmap"] == sample_map.plot_settings["cmap"]

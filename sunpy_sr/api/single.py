@@ -4,6 +4,7 @@ One Map or 2D array through a prepared method: fill NaN, run tiled, restore NaN,
 The bottom of ``sunpy_sr.api``: ``sunpy_sr.api.pipeline`` (``superresolve``, ``PreparedMethod``) and
 ``sunpy_sr.api.dispatch`` (the containers) both use it, and it imports neither (no import circle).
 """
+import copy
 import warnings
 
 import numpy as np
@@ -173,6 +174,28 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
     if std is not None:
         from astropy.nddata import StdDevUncertainty
         extra["uncertainty"] = StdDevUncertainty(from_gauss(std, unit, out=std), unit=unit, copy=False)
-    # the plot title says what the map is (sunpy builds .name from the instrument's keywords only)
-    plot_settings = {**smap.plot_settings, "title": f"{smap.name} (sunpy_sr {prepared.name} {m.scale}x)"}
-    return name_super_resolved(smap._new_instance(result, meta, plot_settings=plot_settings, **extra))
+    return name_super_resolved(_new_map(smap, result, meta, extra,
+                                        title=f"{smap.name} (sunpy_sr {prepared.name} {m.scale}x)"))
+
+
+def _new_map(smap, data, meta, extra, *, title):
+    """
+    ``smap._new_instance(data, meta, **extra)`` with the input's colour scale and ``title``.
+
+    sunpy's `~sunpy.map.sources.HMIMap` sets a symmetric colour scale from
+    ``nanmax(abs(data))`` of a magnetogram when its ``norm`` is set, which on a 16384^2
+    output costs a temporary copy of the whole array (1 GB) and a pass over it, and
+    would change the ``norm`` object it shares with the input's plot settings. The new
+    map is built without a ``norm`` and then given a copy of the input's, so that the two
+    are shown on the same colour scale (and the input is not modified).
+    """
+    # what ``_new_instance`` does (construct, then update the plot settings), with the
+    # constructor told there is no norm yet, so that it skips the pass over ``data``
+    new = type(smap)(data, meta, plot_settings={"norm": None}, **extra)
+    new.plot_settings.update({**smap.plot_settings, "title": title})
+    norm = smap.plot_settings.get("norm")
+    if norm is not None:
+        new.plot_settings["norm"] = copy.deepcopy(norm)
+    else:
+        new.plot_settings.pop("norm", None)
+    return new
