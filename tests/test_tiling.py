@@ -124,3 +124,23 @@ def test_self_ensemble_is_equivariant_and_tiles_exactly(real_crop_512):
     assert np.abs(single_rot - np.rot90(single)).max() > 0.01
     tiled = sunpy_sr.superresolve(data, method="rcan-fast", ensemble=True, tile_size=32)
     np.testing.assert_allclose(tiled, ens, atol=2e-3)
+
+
+def test_unfilled_skipped_tiles_are_set_by_restore_nan():
+    from sunpy_sr.core.grid import restore_nan
+    from sunpy_sr.inference.tiling import run_tiled
+    rng = np.random.default_rng(1)
+    data = rng.normal(0, 100, (96, 96)).astype(np.float32)
+    yy, xx = np.mgrid[:96, :96]
+    bad = np.hypot(yy - 47.5, xx - 47.5) > 40  # a disk: the corner tiles are skipped
+    data[bad] = np.nan
+
+    def up(a):
+        return np.repeat(np.repeat(np.nan_to_num(a), 2, axis=0), 2, axis=1)
+    filled = run_tiled(up, data, scale=2, pad=1, tile=24, skip=bad)
+    sentinel = np.full((192, 192), 7.0, np.float32)
+    run_tiled(up, data, scale=2, pad=1, tile=24, skip=bad, out=sentinel, fill_skipped=False)
+    assert (sentinel == 7.0).sum() > 1000  # the skipped tiles were left as they were
+    restore_nan(sentinel, bad, 2)
+    restore_nan(filled, bad, 2)
+    np.testing.assert_array_equal(sentinel, filled)

@@ -106,8 +106,9 @@ def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_worker
         batch = run.batching.size(tuple(min(tile_size + 2 * pad, n) for n in data.shape))
         if batch > 1:
             workers = max(workers, run.batching.in_flight)
+    # restore_nan below sets every pixel a skipped tile would have held
     tiled = dict(scale=m.scale, pad=pad, tile=tile_size, skip=bad if any_bad else None,
-                 progress=progress, workers=workers, batch=batch)
+                 progress=progress, workers=workers, batch=batch, fill_skipped=False)
     std = None
     with torch_threads(max(1, threads // workers)):
         if prepared.uncertainty:  # output and sigma, each stitched into its own array

@@ -92,7 +92,8 @@ def tile_batches(plan, batch):
     return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch)]
 
 
-def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1, batch=1):
+def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1, batch=1,
+              fill_skipped=True):
     """
     Apply ``func`` (array -> ``scale`` x array) to ``data`` tile by tile.
 
@@ -127,6 +128,11 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
         ``batch > 1``, ``func`` takes a stack ``(N, h, w)`` and returns a stack
         ``(N, scale h, scale w)`` (or a tuple of them), as the functions of
         `sunpy_sr.inference.network_runner` do. The result does not depend on it.
+    fill_skipped : bool
+        With ``skip``: set the output of the pixels no tile covers (all of them ``skip``
+        pixels) to NaN. False leaves them as ``out`` holds them, for a caller that sets
+        the children of every ``skip`` pixel itself (`sunpy_sr.core.restore_nan`): on a
+        full disk that saves a pass over the 16384^2 output.
     """
     ny, nx = data.shape
     if out is None:
@@ -138,7 +144,7 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
             o[...] = r
         return out
     tiles = list(tile_slices(data.shape, tile, pad, skip))
-    if skip is not None:
+    if skip is not None and fill_skipped:
         for o in outs:
             o.fill(np.nan)
 
