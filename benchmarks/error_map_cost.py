@@ -9,16 +9,22 @@ in one process, for each method given:
 * the output's range with the guard (as shipped) and without it (the method's function run
   tiled on the NaN-filled disk, as before the guard), and the range of the input;
 * the pixels whose input leaves the training range (`sunpy_sr.core.range_guard.out_of_range`)
-  and the median sigma there and elsewhere.
+  and the median sigma there and elsewhere;
+* with ``--profile``: where the error map's time goes (``cProfile`` of the ``uncertainty=True``
+  pass: the error network's forward, its calibration, the range check), and the floor of any
+  per-pixel error map: filling a second 16384^2 float32 array from a per-band lookup of the
+  output (one read of the output, one write of sigma), timed alone.
 
 The fp32 4096^2 matmul rate of the same run is printed first, so that times can be compared
 across machines.
 
 Usage::
 
-    python benchmarks/error_map_cost.py [--methods rcan bicubic] [--threads 2]
+    python benchmarks/error_map_cost.py [--methods rcan bicubic] [--threads 2] [--profile]
 """
 import argparse
+import cProfile
+import pstats
 import resource
 import time
 import warnings
@@ -40,10 +46,32 @@ def matmul_rate(n=4096, repeats=3):
     return 2 * n ** 3 * repeats / (time.perf_counter() - t) / 1e9
 
 
+def _print_error_map_profile(prof, out, error_model):
+    """Cumulative times of the error map's parts, and the floor of a per-pixel error map."""
+    stats = pstats.Stats(prof).stats
+    parts = {"ErrorModel.__call__ (network + calibration)": ("inference/errors.py", "__call__"),
+             "ErrorNet.forward (the network)": ("models/error.py", "forward"),
+             "out_of_range (range check)": ("core/range_guard.py", "out_of_range"),
+             "restore_nan (output and sigma)": ("core/grid.py", "restore_nan")}
+    for label, (file, func) in parts.items():
+        total = sum(v[3] for (f, _, fn), v in stats.items() if f.endswith(file) and fn == func)
+        print(f"  {label}: {total:.1f} s")
+    values = np.asarray(error_model.calibration.band_factors, dtype=np.float32)
+    edges = np.asarray(error_model.calibration.band_edges, dtype=np.float32)
+    sigma = np.empty_like(out)
+    t = time.perf_counter()
+    for r0 in range(0, out.shape[0], 1024):  # in row blocks, as tiles would
+        block = out[r0:r0 + 1024]
+        sigma[r0:r0 + 1024] = values[np.searchsorted(edges, np.abs(block), side="right")]
+    print(f"  floor: a per-band lookup of the output written to a {out.shape[0]}^2 sigma array "
+          f"{time.perf_counter() - t:.1f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--methods", nargs="+", default=["rcan", "bicubic"])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--profile", action="store_true", help="where the error map's time goes, and its floor")
     a = ap.parse_args()
     import sunpy.map
     import torch
@@ -78,9 +106,16 @@ def main():
               f"{int((np.abs(raw) > np.nanmax(np.abs(data))).sum())} pixels beyond the input's max |B|")
         del raw
         with_sigma = prepare_method(name, uncertainty=True)
+        prof = cProfile.Profile() if a.profile else None
         t = time.perf_counter()
+        if prof is not None:
+            prof.enable()
         sr = sunpy_sr.superresolve(disk, method=with_sigma, threads=a.threads)
+        if prof is not None:
+            prof.disable()
         t_unc = time.perf_counter() - t
+        if prof is not None:
+            _print_error_map_profile(prof, sr.data, with_sigma.error_model)
         sigma = sr.uncertainty.array
         print(f"{name}: uncertainty=True {t_unc:.1f} s = {t_unc / t_plain:.2f}x the plain pass; median sigma "
               f"{np.nanmedian(sigma[ood_hr]):.1f} G at out-of-range pixels, "
