@@ -396,7 +396,7 @@ def test_one_module_per_subcommand():
         assert callable(module.add_parser) and callable(module.run)
         command = name.replace("_", "-")
         if command in MINIMAL_ARGS:
-            assert parser.parse_args([command, *MINIMAL_ARGS[command]])._run is module.run
+            assert parser.parse_args([command, *MINIMAL_ARGS[command]]).command_handler is module.run
 
 
 def test_version(capsys):

@@ -24,6 +24,7 @@ import sunpy.map
 
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.inference.precision import check_dtype, resolve_dtype
+from sunpy_sr.io.provenance import FACTOR_KEY, METHOD_KEY, VERSION_KEY
 from sunpy_sr.methods import add_registry_listener, available_methods, get_method
 from sunpy_sr.methods.networks import bundled_weights_stem
 from sunpy_sr.version import version
@@ -233,7 +234,8 @@ class PreparedMethod:
     @property
     def keys(self):
         """Provenance: ``SRMETHOD``, ``SRFACTOR``, ``SRVERS``, ``SRDTYPE`` (``SRMODEL``, ``SRERRMOD``)."""
-        keys = {"srmethod": self.name, "srfactor": self.method.scale, "srvers": version}
+        keys = {METHOD_KEY.lower(): self.name, FACTOR_KEY.lower(): self.method.scale,
+                VERSION_KEY.lower(): version}
         if self.model:
             keys["srmodel"] = self.model
         keys["srdtype"] = self.dtype
@@ -325,6 +327,9 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
           from, kept so that earlier results reproduce;
         - ``"linear"``: the least-squares optimal linear filter;
         - ``"bicubic"``: cubic convolution.
+
+        Methods registered later (`sunpy_sr.methods.register_method`) are accepted too.
+        See `sunpy_sr.methods.available_methods`.
 
         A method built once by `prepare_method` (``from sunpy_sr.api import prepare_method``)
         is reused as it is (its options are its own): the network is loaded once for a

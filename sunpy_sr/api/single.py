@@ -12,13 +12,14 @@ import scipy.ndimage
 import sunpy.map
 
 from sunpy_sr.core.grid import restore_nan
-from sunpy_sr.core.header import add_provenance, name_super_resolved, rescale_meta
+from sunpy_sr.core.header import add_provenance, rescale_meta
 from sunpy_sr.core.range_guard import bound_output, guard_radius, out_of_range
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
 from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
 from sunpy_sr.inference.state import torch_threads
 from sunpy_sr.inference.tiling import run_tiled
+from sunpy_sr.io.provenance import name_super_resolved
 
 __all__ = []
 
@@ -191,8 +192,14 @@ def _new_map(smap, data, meta, extra, *, title):
     are shown on the same colour scale (and the input is not modified).
     """
     # what ``_new_instance`` does (construct, then update the plot settings), with the
-    # constructor told there is no norm yet, so that it skips the pass over ``data``
-    new = type(smap)(data, meta, plot_settings={"norm": None}, **extra)
+    # constructor told there is no norm yet, so that it skips the pass over ``data``; a
+    # source that sets the scale whether or not there is a norm (sunpy's MDIMap) gets a
+    # copy of the input's norm to set (its maps are 16x smaller than HMI's)
+    try:
+        new = type(smap)(data, meta, plot_settings={"norm": None}, **extra)
+    except AttributeError:
+        new = type(smap)(data, meta, plot_settings={"norm": copy.deepcopy(smap.plot_settings.get("norm"))},
+                         **extra)
     new.plot_settings.update({**smap.plot_settings, "title": title})
     norm = smap.plot_settings.get("norm")
     if norm is not None:

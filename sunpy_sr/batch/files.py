@@ -10,16 +10,15 @@ carry the prefix `PARTIAL_PREFIX` and are removed by the next run (:func:`remove
 from pathlib import Path
 
 from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.io.provenance import PROVENANCE_KEYS
 
-__all__ = ["OUTPUT_SUFFIX", "PARTIAL_PREFIX", "PROVENANCE_KEYS", "output_path", "write_map_atomic",
+__all__ = ["OUTPUT_SUFFIX", "PARTIAL_PREFIX", "output_path", "write_map_atomic",
            "remove_partials", "input_shape", "validate_output", "is_valid_output", "OutputError"]
 
 #: Appended to the input's name (without its FITS extension) to name the output.
 OUTPUT_SUFFIX = "_sr.fits"
 #: Prefix of the temporary files a write goes through (hidden, in the output folder).
 PARTIAL_PREFIX = ".sunpy-sr-partial-"
-#: Header keywords every output of `sunpy_sr.superresolve` carries.
-PROVENANCE_KEYS = ("SRMETHOD", "SRFACTOR", "SRVERS")
 
 _FITS_EXTENSIONS = (".fits.gz", ".fits.fz", ".fits", ".fts.gz", ".fts", ".fit.gz", ".fit")
 

@@ -94,7 +94,7 @@ def build_parser():
         # from every other command
         module.add_parser(subparsers, [_global_options(defaults=False)])
         for command in set(subparsers.choices) - before:
-            subparsers.choices[command].set_defaults(_run=module.run)
+            subparsers.choices[command].set_defaults(command_handler=module.run)
     return parser
 
 
@@ -105,7 +105,7 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             with torch_threads(args.threads):
-                status = args._run(args)
+                status = args.command_handler(args)
     except KeyboardInterrupt:
         print("sunpy-sr: interrupted", file=sys.stderr)
         return 130

@@ -7,7 +7,7 @@ everything here can be used, and tested, without a deep-learning stack.
 """
 from sunpy_sr.core.degradation import degrade, degrade_array, gaussian_kernel
 from sunpy_sr.core.grid import SYMMETRIES, apply_symmetry, block_mean, restore_nan, undo_symmetry
-from sunpy_sr.core.header import add_provenance, name_super_resolved, rescale_meta
+from sunpy_sr.core.header import add_provenance, rescale_meta
 from sunpy_sr.core.operators import (
     Degradation,
     degradation_methods,
@@ -19,7 +19,7 @@ from sunpy_sr.core.units import FIELD_UNIT, from_gauss, to_gauss, validate_field
 from sunpy_sr.core.validation import validate_input
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel", "SYMMETRIES", "apply_symmetry",
-           "undo_symmetry", "block_mean", "restore_nan", "add_provenance", "name_super_resolved",
+           "undo_symmetry", "block_mean", "restore_nan", "add_provenance",
            "rescale_meta", "FIELD_UNIT",
            "to_gauss", "from_gauss", "validate_field_unit", "validate_input",
            "Degradation", "degradation_methods", "get_degradation", "register_degradation",

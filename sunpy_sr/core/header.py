@@ -26,7 +26,7 @@ import numpy as np
 from sunpy_sr.exceptions import SunpySRError
 
 __all__ = ["rescale_meta", "rescale_wcs", "celestial_pixel_axes", "celestial_array_axes", "rescaled_cube",
-           "fits_wcs", "add_provenance", "name_super_resolved", "STALE_KEYS", "is_cea"]
+           "fits_wcs", "add_provenance", "STALE_KEYS", "is_cea"]
 
 #: Keys that describe the old array's values or storage and are removed.
 STALE_KEYS = (
@@ -100,42 +100,6 @@ def rescale_meta(meta, factor, shape):
     if "imscl_mp" in new:
         new["imscl_mp"] = float(new["imscl_mp"]) / factor
     return new
-
-
-def name_super_resolved(smap):
-    """
-    Make a super-resolved map's ``name`` (and so its plot titles) say so, in place.
-
-    sunpy builds `~sunpy.map.GenericMap.name` from the instrument's keywords, so a
-    super-resolved map would carry its input's name. Where the header holds the
-    provenance of `sunpy_sr.superresolve` (``SRMETHOD`` and ``SRFACTOR`` above 1), the
-    map's ``nickname`` gets the method and factor appended.
-
-    Parameters
-    ----------
-    smap : `~sunpy.map.GenericMap`
-
-    Returns
-    -------
-    `~sunpy.map.GenericMap`
-        ``smap`` itself.
-
-    Examples
-    --------
-    >>> import sunpy_sr
-    >>> from sunpy_sr.data import sample
-    >>> hmi = sample.hmi_active_region()
-    >>> hmi.name
-    'HMI magnetogram 2016-07-07 00:58:47'
-    >>> sunpy_sr.superresolve(hmi, method="bicubic").name
-    'HMI (bicubic 4x) magnetogram 2016-07-07 00:58:47'
-    """
-    method, factor = smap.meta.get("srmethod"), smap.meta.get("srfactor")
-    if method and isinstance(factor, (int, float)) and factor > 1:
-        label = f"({method} {factor:g}x)"
-        if not str(smap.nickname).endswith(label):
-            smap.nickname = f"{smap.nickname} {label}"
-    return smap
 
 
 def add_provenance(meta, *, history, comments=None, **keys):

@@ -254,8 +254,8 @@ def load(path):
     from astropy.io import fits
     from astropy.nddata import StdDevUncertainty
 
-    from sunpy_sr.core.header import name_super_resolved
     from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.io.provenance import name_super_resolved
     path = Path(path)
     with fits.open(path, memmap=False) as hdul:
         image, i_unc, i_mask = _hdu_indices(hdul)
