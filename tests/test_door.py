@@ -1,6 +1,7 @@
 """Every public option is checked at the door: a bad value is a SunpySRError / SunpySRTypeError naming it."""
 import os
 import warnings
+from pathlib import Path
 
 import astropy.units as u
 import matplotlib
@@ -146,7 +147,7 @@ def test_degrade_good_options(small):
 def test_rescaled_map_warns(small):
     coarse = small.superpixel([2, 2] * u.pix)  # 1.0"/px
     with pytest.warns(SunpySRUserWarning, match=r"0\.504.*validated") as record:
-        sunpy_sr.superresolve(coarse, method="bicubic")
+        sunpy_sr.superresolve(coarse, method="rcan-fast")
     assert any("1.0" in str(w.message) for w in record)
 
 
@@ -168,7 +169,7 @@ def test_mdi_map_warns_on_its_scale():
     mdi = sunpy.map.Map(MDI)
     part = mdi.submap([512, 512] * u.pix, top_right=[543, 543] * u.pix)
     with pytest.warns(SunpySRUserWarning) as record:
-        sunpy_sr.superresolve(part, method="bicubic")
+        sunpy_sr.superresolve(part, method="rcan-fast")
     messages = [str(w.message) for w in record]
     assert any("1.98" in m and "0.504" in m for m in messages), messages
     assert any("SDO/HMI" in m for m in messages), messages  # the instrument warning stays
@@ -177,9 +178,12 @@ def test_mdi_map_warns_on_its_scale():
 def test_super_resolving_twice_warns(small):
     sr = sunpy_sr.superresolve(small, method="bicubic")
     with pytest.warns(SunpySRUserWarning) as record:
-        sunpy_sr.superresolve(sr, method="bicubic")
+        sunpy_sr.superresolve(sr, method="rcan-fast")
     messages = [str(w.message) for w in record]
     assert any("already" in m and "bicubic" in m and "trained" in m for m in messages), messages
+    with warnings.catch_warnings():  # bicubic again: nothing it was trained for
+        warnings.simplefilter("error", SunpySRUserWarning)
+        sunpy_sr.superresolve(sr, method="bicubic")
 
 
 # --- a super-resolved map says so ----------------------------------------------------------------
@@ -201,3 +205,48 @@ def test_plot_title_names_the_method(small):
     # degraded again, the map is no longer the super-resolved one: the title goes with it
     lr = sunpy_sr.degrade(sr)
     assert "rcan-fast" not in lr.plot_settings.get("title", "")
+
+
+# --- warnings: at their cause, at the caller's line, from one helper ---------------------------
+
+def test_warnings_arrive_while_the_work_runs_and_point_at_the_caller(small):
+    """A warning raised before the method runs is seen before it runs (not replayed at the end)."""
+    from sunpy_sr.methods import register_method, unregister_method
+    other = sunpy.map.Map(np.asarray(small.data), dict(small.meta, instrume="MDI", telescop="SOHO"))
+    seen_while_running = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        @register_method("door-test-warn", scale=4, min_size=1, is_network=True, description="a test")
+        def _build(**options):
+            def run(a):
+                seen_while_running.append(len(caught))
+                return np.repeat(np.repeat(a, 4, axis=0), 4, axis=1)
+            return run, 0
+        try:
+            sunpy_sr.superresolve(other, method="door-test-warn", tile_size=None)
+        finally:
+            unregister_method("door-test-warn")
+    ours = [w for w in caught if issubclass(w.category, SunpySRUserWarning)]
+    assert any("SDO/HMI" in str(w.message) for w in ours)
+    assert seen_while_running and seen_while_running[0] >= 1
+    assert {w.filename for w in ours} == {__file__}
+
+
+def test_every_warning_of_the_package_goes_through_warn_user():
+    package = Path(sunpy_sr.__file__).parent
+    direct = [f"{p.relative_to(package)}:{i}" for p in sorted(package.rglob("*.py"))
+              if p.name != "exceptions.py"
+              for i, line in enumerate(p.read_text().splitlines(), 1) if "warnings.warn(" in line]
+    assert not direct, f"warn with sunpy_sr.exceptions.warn_user: {direct}"
+
+
+def test_warn_user_points_past_the_package_and_the_dispatch():
+    from sunpy_sr.exceptions import warn_user
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_user("here")
+    assert caught[0].filename == __file__ and caught[0].category is SunpySRUserWarning
+    with pytest.warns(SunpySRUserWarning) as record:  # raised in core, below the singledispatch of degrade
+        sunpy_sr.degrade(sample.hmi_active_region().submap([0, 0] * u.pix, top_right=[29, 29] * u.pix))
+    assert record[0].filename == __file__ and "cropping" in str(record[0].message)

@@ -17,7 +17,6 @@ The way a map travels::
 import numbers
 import os
 import threading
-import warnings
 
 import numpy as np
 import sunpy.map
@@ -464,18 +463,7 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=False, 
     kwargs = dict(tile_size=tile_size, progress=progress, threads=threads, tile_workers=tile_workers,
                   assume_magnetogram=assume_magnetogram, out=out)
     _check_call_options(smap, prepared, **kwargs)
-    if threading.current_thread() is not threading.main_thread():
-        return superresolve_dispatch(smap, prepared, **kwargs)
-    # Warnings from the layers below (validation, method) point at the caller's line, as they
-    # did before the dispatch added frames. The caller's filters still apply inside ("error"
-    # raises at once), and only the main thread does this: catch_warnings is process-wide.
-    caught = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            return superresolve_dispatch(smap, prepared, **kwargs)
-    finally:
-        for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
+    return superresolve_dispatch(smap, prepared, **kwargs)
 
 
 def _list_methods_in_docstring(template=superresolve.__doc__):

@@ -5,7 +5,6 @@ The bottom of ``sunpy_sr.api``: ``sunpy_sr.api.pipeline`` (``superresolve``, ``P
 ``sunpy_sr.api.dispatch`` (the containers) both use it, and it imports neither (no import circle).
 """
 import copy
-import warnings
 
 import numpy as np
 import scipy.ndimage
@@ -16,7 +15,7 @@ from sunpy_sr.core.header import add_provenance, rescale_meta
 from sunpy_sr.core.range_guard import bound_output, guard_radius, out_of_range
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, warn_user
 from sunpy_sr.inference.state import torch_threads
 from sunpy_sr.inference.tiling import run_tiled
 from sunpy_sr.io.provenance import name_super_resolved
@@ -84,9 +83,8 @@ def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_worker
     em = prepared.error_model
     if radius == float("inf"):
         if tile_size is not None and max(data.shape) > tile_size:
-            warnings.warn(f"{prepared.name}: global channel attention has an unbounded receptive field, "
-                          "so the map is processed in one piece (no tiling)", SunpySRUserWarning,
-                          stacklevel=2)
+            warn_user(f"{prepared.name}: global channel attention has an unbounded receptive field, "
+                          "so the map is processed in one piece (no tiling)")
         tile_size, radius = None, 0
     # the output at a pixel needs the input within the method's radius and the range check's;
     # the error model needs the bounded output within its own radius of it
@@ -158,7 +156,8 @@ def _ring_factors(smap, em, scale):
 def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram, out):
     """`superresolve` of one Map or 2D array (registered for both in `sunpy_sr.api.dispatch`)."""
     m = prepared.method
-    data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram)  # in gauss
+    data = validate_input(smap, min_size=m.min_size, assume_magnetogram=assume_magnetogram,  # in gauss
+                          trained=m.is_network or prepared.uncertainty == "error-model")
     is_map = isinstance(smap, sunpy.map.GenericMap)
     unit = field_unit(smap, assume_magnetogram=True) if is_map else None
     result, std = _run_array(prepared, data, np.isnan(data), tile_size=tile_size, progress=progress,

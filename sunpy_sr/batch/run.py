@@ -12,12 +12,11 @@ cluster the batch started, writes the summary of what was done and raises
 import os
 import time
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.exceptions import SunpySRError, warn_user
 
 __all__ = ["superresolve_files", "expand_inputs", "local_cluster", "SUMMARY_NAME", "STATUSES",
            "BatchInterrupted"]
@@ -243,8 +242,7 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
             _write_table_atomic(table, output_dir / summary)
         except OSError as e:  # a full disk: the outputs are done, the table is still returned
             table.meta["summary_error"] = _message(e)
-            warnings.warn(f"the batch summary could not be written to {output_dir / summary}: {_message(e)}",
-                          stacklevel=2)
+            warn_user(f"the batch summary could not be written to {output_dir / summary}: {_message(e)}")
     if interrupted:
         raise BatchInterrupted(table)
     return table

@@ -116,7 +116,7 @@ def read_map(path, *, assume_magnetogram=False, array_call="sunpy_sr.superresolv
     from sunpy.map.mapbase import MapMetaValidationError
 
     from sunpy_sr.core.validation import check_magnetogram
-    from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+    from sunpy_sr.exceptions import SunpySRError, warn_user
     check_input(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -144,8 +144,7 @@ def read_map(path, *, assume_magnetogram=False, array_call="sunpy_sr.superresolv
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     if noise:
         more = f" (and {len(noise) - 1} more)" if len(noise) > 1 else ""
-        warnings.warn(f"{path}: non-standard header, read anyway: {noise[0]}{more}", SunpySRUserWarning,
-                      stacklevel=2)
+        warn_user(f"{path}: non-standard header, read anyway: {noise[0]}{more}")
     for name in HEADER_WARNINGS:  # lazily parsed keys warn again later: said once, above
         module, _, cls = name.rpartition(".")
         warnings.filterwarnings("ignore", category=getattr(importlib.import_module(module), cls))

@@ -8,14 +8,13 @@ alignment step costs one interpolation. The correction is reported along the
 reference's world axes (e.g. Solar-X and Solar-Y, arcsec).
 """
 import copy
-import warnings
 
 import astropy.units as u
 import numpy as np
 import scipy.ndimage
 import sunpy.map
 
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, warn_user
 
 __all__ = ["align_shift"]
 
@@ -221,8 +220,8 @@ def align_reference(reference, pixmap, sr_data, *, mask=None, max_shift, world_s
         new_offset = offset + (np.array(pixmap.at(qx, qy)) - np.array(pixmap.at(qx - s[0], qy - s[1])))
         total = world_shift + world_offset(reference, pixmap.at(qx, qy), new_offset)
         if np.hypot(*total) > max_shift:
-            warnings.warn(f"the cross-correlation shift {total.round(2)} exceeds max_shift={max_shift}; "
-                          f"not applied", SunpySRUserWarning, stacklevel=3)
+            warn_user(f"the cross-correlation shift {total.round(2)} exceeds max_shift={max_shift}; "
+                          f"not applied")
             break
         offset = new_offset
         pixel_shift += s

@@ -25,7 +25,7 @@ from sunpy.util import MetaDict
 from sunpy.util.exceptions import SunpyDeprecationWarning
 
 from sunpy_sr.core.header import add_provenance
-from sunpy_sr.exceptions import SunpySRUserWarning
+from sunpy_sr.exceptions import warn_user
 
 __all__ = ["prepare_reference"]
 
@@ -139,16 +139,15 @@ def prepare_reference(reference_map, sr_map, *, notes=None):
         where = ("Hinode is in low Earth orbit, so the error is below 0.1 arcsec on the disk"
                  if "hinode" in str(meta.get("telescop", "")).lower() else
                  "correct for an observer on or near Earth")
-        warnings.warn(f"the reference map ({reference_map.name}) has no observer position; using "
-                      f"Earth's position at {time.isot} ({where})", SunpySRUserWarning, stacklevel=3)
+        warn_user(f"the reference map ({reference_map.name}) has no observer position; using "
+                      f"Earth's position at {time.isot} ({where})")
         notes.append(f"observer set to Earth at {time.isot}")
     rsun_sr = sr_map.rsun_meters.to_value(u.m)
     if "rsun_ref" in meta:
         rsun_ref = float(meta["rsun_ref"])
         if not np.isclose(rsun_ref, rsun_sr, rtol=0, atol=1.0):
-            warnings.warn(f"RSUN_REF of the reference ({rsun_ref:.6g} m) differs from the SR "
-                          f"map's ({rsun_sr:.6g} m); using the SR map's for both", SunpySRUserWarning,
-                          stacklevel=3)
+            warn_user(f"RSUN_REF of the reference ({rsun_ref:.6g} m) differs from the SR "
+                          f"map's ({rsun_sr:.6g} m); using the SR map's for both")
             notes.append(f"RSUN_REF {rsun_ref:.6g} m replaced with the SR map's {rsun_sr:.6g} m")
     else:
         notes.append(f"RSUN_REF missing in the reference; set to the SR map's {rsun_sr:.6g} m")
@@ -191,12 +190,12 @@ def time_offset(reference, sr_map, *, differential_rotation, max_time_difference
     dt = (reference.reference_date - sr_map.reference_date).to(u.h)
     rotate = bool(differential_rotation and abs(dt) > 1 * u.s)
     if abs(dt) > max_time_difference:
-        warnings.warn(
+        warn_user(
             f"the reference ({reference.reference_date.utc.isot} UTC) and the SR map "
             f"({sr_map.reference_date.utc.isot} UTC) are {abs(dt.to_value(u.h)):.1f} h apart"
             + ("; the reference is differentially rotated to the SR map's time, but the field "
                "evolved in between: the comparison is qualitative" if rotate else
-               "; the comparison is qualitative"), SunpySRUserWarning, stacklevel=3)
+               "; the comparison is qualitative"))
     if rotate:
         notes.append(f"reference differentially rotated by {-dt.to_value(u.h):+.2f} h, to the SR "
                      f"map's time")

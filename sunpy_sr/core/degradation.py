@@ -25,7 +25,6 @@ degraded map gives NaN exactly where the original block had one.
 import fractions
 import functools
 import numbers
-import warnings
 
 import numpy as np
 import sunpy.map
@@ -37,7 +36,7 @@ from sunpy_sr.core.header import add_provenance, rescale_meta, rescaled_cube
 from sunpy_sr.core.operators import _check_kernel_options, forward_array, gaussian_kernel, get_degradation
 from sunpy_sr.core.units import field_unit, from_gauss
 from sunpy_sr.core.validation import validate_input
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, warn_user
 
 __all__ = ["degrade", "degrade_array", "gaussian_kernel"]
 
@@ -154,9 +153,8 @@ def _degrade_dispatch(obj, **kwargs):
                            "(a sunpy.map.MapSequence or an ndcube.NDCube of them works too)")
 
 
-def _crop_warning(shape, cropped, factor, stacklevel):
-    warnings.warn(f"cropping {tuple(shape)} to {tuple(cropped)} to fill whole {factor}x{factor} blocks",
-                  SunpySRUserWarning, stacklevel=stacklevel + 1)
+def _crop_warning(shape, cropped, factor):
+    warn_user(f"cropping {tuple(shape)} to {tuple(cropped)} to fill whole {factor}x{factor} blocks")
 
 
 def _history(factor, method, sigma, kernel_size):
@@ -168,14 +166,14 @@ def _history(factor, method, sigma, kernel_size):
 
 @_degrade_dispatch.register(sunpy.map.GenericMap)
 @_degrade_dispatch.register(np.ndarray)
-def _degrade_2d(smap, *, factor, method, sigma, kernel_size, _stacklevel=3):
-    """`degrade` of one Map or 2D array; ``_stacklevel`` puts the crop warning at the caller of `degrade`."""
+def _degrade_2d(smap, *, factor, method, sigma, kernel_size):
+    """`degrade` of one Map or 2D array."""
     # any LOS field unit is converted; a map without BUNIT is taken as gauss; DN or m/s is an error
     unit = field_unit(smap, assume_magnetogram="missing") if isinstance(smap, sunpy.map.GenericMap) else None
     data = validate_input(smap, min_size=factor, assume_magnetogram=True)
     ny, nx = (data.shape[0] // factor) * factor, (data.shape[1] // factor) * factor
     if (ny, nx) != data.shape:
-        _crop_warning(data.shape, (ny, nx), factor, _stacklevel)
+        _crop_warning(data.shape, (ny, nx), factor)
         data = data[:ny, :nx]
     out = degrade_array(data, factor=factor, method=method, sigma=sigma, kernel_size=kernel_size)
     if not isinstance(smap, sunpy.map.GenericMap):
@@ -195,7 +193,7 @@ def _degrade_sequence(seq, **kwargs):
     """Each map of the sequence, in its order."""
     if not seq.maps:
         raise SunpySRError("the MapSequence is empty")
-    return type(seq)([_degrade_2d(m, _stacklevel=4, **kwargs) for m in seq.maps], sortby=None)
+    return type(seq)([_degrade_2d(m, **kwargs) for m in seq.maps], sortby=None)
 
 
 @_degrade_dispatch.register(NDCube)
@@ -210,7 +208,7 @@ def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
             window[axis] = slice(0, (shape[axis] // factor) * factor)
         cropped = tuple(len(range(n)[w]) for n, w in zip(shape, window))
         if cropped != tuple(shape):
-            _crop_warning(shape, cropped, factor, 5)  # at the caller of `degrade`
+            _crop_warning(shape, cropped, factor)
         return tuple(window)
 
     def plane(data, bad, out):
@@ -220,4 +218,4 @@ def _degrade_cube(cube, *, factor, method, sigma, kernel_size):
     (out,), mask, _ = map_celestial_planes(cube, plane, zoom=fractions.Fraction(1, factor),
                                            masked_as_nan=True, crop=crop)
     history, keys = _history(factor, method, sigma, kernel_size)
-    return rescaled_cube(cube, out, 1 / factor, mask=mask, history=history, keys=keys, stacklevel=3)
+    return rescaled_cube(cube, out, 1 / factor, mask=mask, history=history, keys=keys)

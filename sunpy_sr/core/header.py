@@ -23,7 +23,7 @@ import copy
 
 import numpy as np
 
-from sunpy_sr.exceptions import SunpySRError
+from sunpy_sr.exceptions import SunpySRError, warn_user
 
 __all__ = ["rescale_meta", "rescale_wcs", "celestial_pixel_axes", "celestial_array_axes", "rescaled_cube",
            "fits_wcs", "add_provenance", "STALE_KEYS", "is_cea"]
@@ -307,8 +307,7 @@ def celestial_array_axes(wcs):
     return tuple(sorted(n - 1 - p for p in celestial_pixel_axes(wcs)))
 
 
-def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=None, keys=None, comments=None,
-                  stacklevel=2):
+def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=None, keys=None, comments=None):
     """
     A new `~ndcube.NDCube` on ``cube``'s grid zoomed by ``factor`` in its celestial plane.
 
@@ -329,8 +328,6 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
         Provenance keywords (``SRMETHOD`` ...), added to the meta.
     comments : dict, optional
         FITS comments of some of the ``keys`` (see :func:`add_provenance`).
-    stacklevel : int
-        Of the warning about dropped coordinates, counted from the caller of this function.
 
     Returns
     -------
@@ -341,12 +338,10 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
         `~sunpy_sr.exceptions.SunpySRUserWarning`). An `~ndcube.NDMeta` keeps its
         axis-aware entries except those along the celestial axes (which become plain).
     """
-    import warnings
     from numbers import Integral
 
     from ndcube import NDCube, NDMeta
 
-    from sunpy_sr.exceptions import SunpySRUserWarning
     wcs = fits_wcs(cube.wcs)
     cel_pix = celestial_pixel_axes(wcs)
     n = data.ndim
@@ -384,7 +379,6 @@ def rescaled_cube(cube, data, factor, *, mask=None, uncertainty=None, history=No
     for name in cube.global_coords:
         new.global_coords.add(name, cube.global_coords.physical_types[name], cube.global_coords[name])
     if dropped:
-        warnings.warn(f"extra coordinates along the celestial axes do not fit the rescaled grid and are "
-                      f"dropped: {', '.join(map(str, dropped))}", SunpySRUserWarning,
-                      stacklevel=stacklevel + 1)
+        warn_user(f"extra coordinates along the celestial axes do not fit the rescaled grid and are "
+                      f"dropped: {', '.join(map(str, dropped))}")
     return new

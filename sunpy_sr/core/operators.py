@@ -44,7 +44,6 @@ gradients); Rahman, S. et al. 2020, ApJL 897, L32 (the degradation).
 """
 import functools
 import numbers
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,7 +52,7 @@ import scipy.ndimage
 import scipy.sparse
 
 from sunpy_sr.core.grid import block_mean, block_view
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, warn_user
 
 __all__ = ["Degradation", "register_degradation", "unregister_degradation", "get_degradation",
            "degradation_methods", "axis_matrices", "axis_operator", "gaussian_kernel", "DegradationOperator",
@@ -706,8 +705,8 @@ def project_consistent(sr, lr, *, factor=4, method="gaussian-bilinear", sigma=2.
     info = ConsistencyInfo(iterations=iterations, initial_residual=initial, residual=res,
                            converged=res <= tol, n_constrained=int(w.sum()) if w is not None else r.size)
     if not info.converged:
-        warnings.warn(f"consistency projection: max residual {res:.3g} after {iterations} iterations "
-                      f"(tol {tol:g})", SunpySRUserWarning, stacklevel=2)
+        warn_user(f"consistency projection: max residual {res:.3g} after {iterations} iterations "
+                      f"(tol {tol:g})")
     x[~hr_valid] = np.nan
     x = x.astype(out_dtype, copy=False)
     return (x, info) if return_info else x

@@ -13,7 +13,6 @@ starts in seconds.
 """
 import hashlib
 import json
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from tqdm.auto import tqdm
 from sunpy_sr.core.degradation import degrade_array
 from sunpy_sr.core.header import is_cea
 from sunpy_sr.core.units import to_gauss
-from sunpy_sr.exceptions import SunpySRUserWarning
+from sunpy_sr.exceptions import warn_user
 from sunpy_sr.io import atomic_write
 
 __all__ = ["PairRecipe", "to_level15", "crop_origins", "make_pairs",
@@ -222,7 +221,7 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
         else:
             part = _pairs_from_map(sunpy.map.Map(f), recipe, f.name)
             if not len(part):
-                warnings.warn(f"{f.name}: no crop satisfies the recipe", SunpySRUserWarning, stacklevel=2)
+                warn_user(f"{f.name}: no crop satisfies the recipe")
             if cache is not None and len(part):
                 # written whole, then renamed: a reader (another rank of a torchrun job) never
                 # sees a half-written cache

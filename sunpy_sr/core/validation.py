@@ -1,11 +1,10 @@
 """Input validation: is this a 2D line-of-sight magnetogram we can process?"""
-import warnings
 
 import numpy as np
 import sunpy.map
 
 from sunpy_sr.core.units import FIELD_UNIT, field_unit
-from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError, SunpySRTypeError, warn_user
 
 __all__ = ["validate_input", "check_magnetogram"]
 
@@ -28,7 +27,7 @@ def as_float_array(data):
     return np.array(data, dtype=np.float32, order="C", copy=True)
 
 
-def validate_input(obj, *, min_size=1, assume_magnetogram=False):
+def validate_input(obj, *, min_size=1, assume_magnetogram=False, trained=True):
     """
     Check that ``obj`` is a 2D LOS magnetogram (Map) or a 2D array.
 
@@ -42,6 +41,12 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
         Skip the product check, and take data without a field unit as gauss (the
         caller vouches that the data are a LOS field). Data in a field unit are
         still converted.
+    trained : bool
+        What the method returns was learned on HMI (a network, or an error model's
+        sigma): a map from another instrument, at another pixel scale or already
+        super-resolved gets a `SunpySRUserWarning`. A classical method (``bicubic``,
+        ``linear``) without an error map does not depend on what it was fitted on in
+        that way, and these warnings are not given for it.
 
     Returns
     -------
@@ -83,7 +88,7 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
         raise SunpySRError(f"input of shape {data.shape} is too small: this method needs at least "
                          f"{min_size}x{min_size} pixels")
     if isinstance(obj, sunpy.map.GenericMap):
-        _validate_map(obj, assume_magnetogram)
+        _validate_map(obj, assume_magnetogram, trained)
     out = as_float_array(data)
     unit = field_unit(obj, assume_magnetogram=True) if isinstance(obj, sunpy.map.GenericMap) else FIELD_UNIT
     if unit != FIELD_UNIT:
@@ -94,17 +99,17 @@ def validate_input(obj, *, min_size=1, assume_magnetogram=False):
     return out
 
 
-def _validate_map(smap, assume_magnetogram):
+def _validate_map(smap, assume_magnetogram, trained):
     if not assume_magnetogram:
         check_magnetogram(smap)
-        if "HMI" not in str(smap.instrument).upper():
-            warnings.warn(f"the networks were trained on SDO/HMI; this map is from "
-                          f"{smap.observatory} {smap.instrument}", SunpySRUserWarning, stacklevel=4)
+        if trained and "HMI" not in str(smap.instrument).upper():
+            warn_user(f"this method was trained on SDO/HMI; this map is from "
+                          f"{smap.observatory} {smap.instrument}")
     sx, sy = smap.scale
     sx, sy = sx.value, sy.value
     if not np.isclose(abs(sx), abs(sy), rtol=1e-3):
         raise SunpySRError(f"pixels are not square ({sx} x {sy}); resample the map first")
-    if not assume_magnetogram:
+    if trained and not assume_magnetogram:
         _warn_untrained(smap)
 
 
@@ -175,7 +180,7 @@ def _scale_arcsec(smap):
 
 
 def _warn_untrained(smap):
-    """Warn about maps the networks were not trained for: another pixel scale, or already super-resolved."""
+    """Warn about maps a trained method was not trained for: another scale, or already super-resolved."""
     meta = smap.meta
     method = meta.get("srmethod")
     try:
@@ -183,9 +188,8 @@ def _warn_untrained(smap):
     except (TypeError, ValueError):
         factor = 0.0
     if method and factor > 1:  # a later sunpy_sr.degrade sets SRFACTOR < 1: back on an input's grid
-        warnings.warn(f"this map was already super-resolved {factor:g}x with {method!r} (SRMETHOD); "
-                      "super-resolving it again is outside what the methods were trained for",
-                      SunpySRUserWarning, stacklevel=5)
+        warn_user(f"this map was already super-resolved {factor:g}x with {method!r} (SRMETHOD); "
+                      "super-resolving it again is outside what this method was trained for")
     scale = _scale_arcsec(smap)
     if scale is None:
         return
@@ -194,6 +198,6 @@ def _warn_untrained(smap):
     if meta.get("srdegrad") and 0 < factor < 1:
         scales.append(scale * factor)  # degraded by sunpy_sr: the map it was made from (the training input)
     if not any(lo <= s <= hi for s in scales):
-        warnings.warn(f"the map's pixel scale is {scale:.3f} arcsec/pixel: the methods were trained on "
+        warn_user(f"the map's pixel scale is {scale:.3f} arcsec/pixel: this method was trained on "
                       f"HMI's 0.504\"/pixel (accepted: {lo}-{hi}), and the result of a map at another scale "
-                      "is not what they were validated for", SunpySRUserWarning, stacklevel=5)
+                      "is not what they were validated for")

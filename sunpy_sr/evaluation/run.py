@@ -12,14 +12,13 @@ calibration statistics are in ``table-arrays.npz``. A run that fails removes wha
 import os
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from sunpy_sr.core.pairs import PairRecipe, PairSet, find_magnetograms, make_pairs
 from sunpy_sr.evaluation.table import evaluate
-from sunpy_sr.exceptions import SunpySRError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, warn_user
 from sunpy_sr.metrics import error_budget
 from sunpy_sr.visualization import plot_comparison_panel, plot_scatter_figure
 
@@ -193,7 +192,7 @@ def _exact_size(pairs, size, files):
                "to evaluate on crops that fit")
     if not keep:
         raise SunpySRError(f"map {message}")
-    warnings.warn(f"refused {len(refused)} map(s) {message}", SunpySRUserWarning, stacklevel=3)
+    warn_user(f"refused {len(refused)} map(s) {message}")
     out = PairSet()
     for name in ("hr", "lr", "source", "origin", "date"):
         getattr(out, name).extend(getattr(pairs, name)[i] for i in keep)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sunpy_sr.core.grid import SYMMETRIES
-from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, SunpySRUserWarning
+from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError, warn_user
 from sunpy_sr.inference.precision import check_dtype, resolve_dtype
 from sunpy_sr.inference.state import flush_denormal
 
@@ -107,15 +107,14 @@ def auto_tile_batch(model, tile_shape, *, free_bytes, dtype="float32"):
 
 def resolve_device(device):
     """A `torch.device` for ``device`` ("cpu", "cuda", "mps"); falls back to CPU with a warning."""
-    import warnings
 
     import torch
     device = str(device)
     if device.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn("CUDA is not available; running on the CPU", SunpySRUserWarning, stacklevel=3)
+        warn_user("CUDA is not available; running on the CPU")
         device = "cpu"
     if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        warnings.warn("MPS is not available; running on the CPU", SunpySRUserWarning, stacklevel=3)
+        warn_user("MPS is not available; running on the CPU")
         device = "cpu"
     if device.split(":")[0] not in ("cpu", "cuda", "mps"):
         raise SunpySRError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'mps'")
