@@ -9,6 +9,7 @@ import pytest
 API_MODULES = ["sunpy_sr", "sunpy_sr.core", "sunpy_sr.core.pairs", "sunpy_sr.metrics", "sunpy_sr.evaluation",
                "sunpy_sr.compare", "sunpy_sr.methods", "sunpy_sr.models", "sunpy_sr.weights",
                "sunpy_sr.training", "sunpy_sr.visualization", "sunpy_sr.batch", "sunpy_sr.io",
+               "sunpy_sr.progress",
                "sunpy_sr.core.range_guard", "sunpy_sr.models.error", "sunpy_sr.inference.errors",
                "sunpy_sr.training.error_fit", "sunpy_sr.data.sample"]
 

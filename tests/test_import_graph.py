@@ -18,9 +18,9 @@ import sunpy_sr
 PACKAGE = Path(sunpy_sr.__file__).parent
 REPO = PACKAGE.parent
 
-#: What each room may import directly (besides ``sunpy_sr.exceptions`` and ``sunpy_sr.version``,
-#: which every room may use). The rooms table of the design notes, corrected where the code
-#: showed it was wrong:
+#: What each room may import directly (besides ``sunpy_sr.exceptions``, ``sunpy_sr.version``
+#: and ``sunpy_sr.progress``, which every room may use). The rooms table of the design notes,
+#: corrected where the code showed it was wrong:
 #:
 #: * ``io`` is below ``core``, not above it: the atomic writer and the FITS files need nothing of
 #:   core, and core's pairs are written with the one atomic writer;
@@ -55,8 +55,8 @@ ALLOWED = {
     "__main__": {"cli"},
 }
 
-#: Modules every room may import.
-SHARED = {"exceptions", "version"}
+#: Modules every room may import (standard library and astropy only).
+SHARED = {"exceptions", "version", "progress"}
 
 #: Known violations of `ALLOWED` left for a larger change: ``(importer, imported) -> why``.
 ALLOWED_EXCEPTIONS = {}

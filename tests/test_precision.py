@@ -120,7 +120,10 @@ def test_auto_header_follows_the_fake_cpu(fake_cpu):
     fake_cpu(SAPPHIRE_RAPIDS)
     assert prepare_method("rcan-fast", dtype="auto").keys["srdtype"] == "bfloat16"
     assert prepare_method("rcan-fast", dtype="auto", device="mps").keys["srdtype"] == "float32"
-    assert prepare_method("rcan-fast").keys["srdtype"] == "float32"  # the default stays float32
+    assert prepare_method("rcan-fast").keys["srdtype"] == "bfloat16"  # the default is "auto"
+    assert prepare_method("rcan-fast", dtype="float32").keys["srdtype"] == "float32"
+    fake_cpu(AVX2_ONLY)
+    assert prepare_method("rcan-fast").keys["srdtype"] == "float32"  # emulated bfloat16 is slower
     assert prepare_method("bicubic").keys["srdtype"] == "float32"
 
 
@@ -157,8 +160,8 @@ def test_detection_does_not_import_torch():
 
 def test_auto_on_the_sample_writes_srdtype_and_agrees_with_float32():
     hmi = sample.hmi_active_region()
-    ref = sunpy_sr.superresolve(hmi, method="rcan-fast")
-    auto = sunpy_sr.superresolve(hmi, method="rcan-fast", dtype="auto")
+    ref = sunpy_sr.superresolve(hmi, method="rcan-fast", dtype="float32")
+    auto = sunpy_sr.superresolve(hmi, method="rcan-fast")  # the default, "auto"
     used = resolve_dtype("auto", "cpu")
     assert ref.meta["srdtype"] == "float32"
     assert auto.meta["srdtype"] == used

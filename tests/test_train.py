@@ -180,7 +180,7 @@ def test_cli_train_export_and_use(tmp_path, sample_map, capsys):
     meta = json.loads((tmp_path / "mine.json").read_text())
     assert meta["iterations"] == 4 and meta["model_config"]["n_feats"] == 8
     crop = np.asarray(sample_map.data[:16, :16], dtype=np.float32)
-    a = sunpy_sr.superresolve(crop, method="rcan", weights=tmp_path / "mine.pt")
-    b = sunpy_sr.superresolve(crop, method="rcan", weights=out / "checkpoint.pt")
+    a = sunpy_sr.superresolve(crop, method="rcan", weights=tmp_path / "mine.pt", dtype="float32")
+    b = sunpy_sr.superresolve(crop, method="rcan", weights=out / "checkpoint.pt", dtype="float32")
     assert a.shape == (64, 64)
     np.testing.assert_allclose(a, b, atol=0.5)  # fp16 storage vs the float32 checkpoint

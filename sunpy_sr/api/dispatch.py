@@ -30,6 +30,7 @@ from sunpy_sr.api.single import _run_array, _superresolve_2d
 from sunpy_sr.core.cube import map_celestial_planes
 from sunpy_sr.core.header import celestial_array_axes, fits_wcs, rescaled_cube
 from sunpy_sr.exceptions import NotMagnetogramError, SunpySRError, SunpySRTypeError
+from sunpy_sr.progress import show_progress
 
 __all__ = ["superresolve_dispatch", "SUPPORTED"]
 
@@ -56,7 +57,8 @@ def _superresolve_sequence(seq, prepared, *, progress, out, **kwargs):
     if not seq.maps:
         raise SunpySRError("the MapSequence is empty")
     maps = []
-    for i, smap in enumerate(tqdm(seq.maps, desc="maps", unit="map", disable=not progress)):
+    quiet = not show_progress(progress, long=len(seq.maps) > 1)
+    for i, smap in enumerate(tqdm(seq.maps, desc="maps", unit="map", disable=quiet)):
         try:
             maps.append(_superresolve_2d(smap, prepared, progress=False, out=None, **kwargs))
         except NotMagnetogramError as e:  # the advice stays at the end of the message
@@ -103,7 +105,9 @@ def _superresolve_cube(cube, prepared, *, tile_size, progress, threads, tile_wor
             std[...] = sd
 
     def loop(indices):
-        return tqdm(indices, desc="frames", unit="frame", disable=not progress)
+        indices = list(indices)
+        quiet = not show_progress(progress, long=len(indices) > 1)
+        return tqdm(indices, desc="frames", unit="frame", disable=quiet)
 
     outputs, mask, _ = map_celestial_planes(cube, plane, zoom=m.scale, n_out=2 if prepared.uncertainty else 1,
                                             assume_magnetogram=assume_magnetogram, require_data=True,

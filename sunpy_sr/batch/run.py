@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sunpy_sr.exceptions import SunpySRError, warn_user
+from sunpy_sr.progress import show_progress
 
 __all__ = ["superresolve_files", "expand_inputs", "local_cluster", "SUMMARY_NAME", "STATUSES",
            "BatchInterrupted"]
@@ -79,7 +80,7 @@ def _default_workers(n_workers, threads, n_tasks, *, local=True):
 
 
 def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_workers=None,
-                       threads_per_worker=None, overwrite=False, progress=True, summary=SUMMARY_NAME,
+                       threads_per_worker=None, overwrite=False, progress=None, summary=SUMMARY_NAME,
                        **options):
     """
     Super-resolve many FITS files on a `dask.distributed` cluster.
@@ -107,8 +108,9 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
         its cores / threads_per_worker.
     overwrite : bool
         Redo files whose output exists and is valid (default: skip them).
-    progress : bool
-        A progress bar over completed files.
+    progress : bool or None
+        A progress bar over completed files; None (default): when the standard error is a
+        terminal (`sunpy_sr.progress.show_progress`).
     summary : str or None
         File name of the ECSV summary in ``output_dir`` (None: not written).
     **options
@@ -184,6 +186,7 @@ def superresolve_files(paths, output_dir, *, method="rcan", client=None, n_worke
             del options["uncertainty"]
     uncertainty = options.get("uncertainty", False)
     scale = get_method(method).scale  # unknown method: fail before any work
+    progress = show_progress(progress, long=True)  # a bad value fails here too
     inputs = expand_inputs(paths)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

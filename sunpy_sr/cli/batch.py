@@ -96,8 +96,8 @@ def run(args):
     try:
         table = superresolve_files(args.inputs, args.out, method=args.method, client=args.scheduler,
                                    n_workers=args.workers, threads_per_worker=args.threads,
-                                   overwrite=args.overwrite, progress=not getattr(args, "quiet", False),
-                                   **options)
+                                   overwrite=args.overwrite,
+                                   progress=False if getattr(args, "quiet", False) else None, **options)
     except BatchInterrupted as e:
         counts = e.table.meta["counts"]
         print(f"sunpy-sr batch: interrupted: {counts['ok']} ok, {counts['skipped']} skipped, "

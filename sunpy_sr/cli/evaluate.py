@@ -52,5 +52,5 @@ def run(args):
     from sunpy_sr.evaluation import run_evaluation
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     run_evaluation(args.data, methods, out_dir=out, max_distance=args.max_distance, size=args.size,
-                   stride=args.stride, progress=not args.quiet, uncertainty=args.uncertainty,
+                   stride=args.stride, progress=False if args.quiet else None, uncertainty=args.uncertainty,
                    keep_cache=args.keep_cache)

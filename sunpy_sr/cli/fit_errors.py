@@ -102,7 +102,7 @@ def run(args):
     config = ErrorFitConfig(preset=args.preset)
     if args.iterations is not None:
         config = dataclasses.replace(config, iterations=args.iterations)
-    net = fit_error_net(fit, config, progress=not args.quiet)
+    net = fit_error_net(fit, config, progress=False if args.quiet else None)
     cal = calibrate(net, cal_images, config, fallback_images=fit)
     stats = calibration_report(ErrorModel(net, cal, name=out.stem), cal_images)["all"]
     extra = {"weights": Path(args.weights).name} if args.weights else {}

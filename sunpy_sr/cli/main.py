@@ -59,7 +59,7 @@ def _global_options(*, defaults):
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("global options (before or after the command)")
     group.add_argument("--quiet", action="store_true", default=False if defaults else argparse.SUPPRESS,
-                       help="no progress bars")
+                       help="no progress bars (without it, long work shows one on a terminal)")
     group.add_argument("--threads", type=_positive_int, metavar="N",
                        default=None if defaults else argparse.SUPPRESS,
                        help="CPU threads for torch (default: torch's choice, one per physical core)")

@@ -26,9 +26,10 @@ def add_parser(subparsers, parents):
     p.add_argument("--weights", help="your own weight file (from sunpy-sr train / export-weights)")
     p.add_argument("--tile-size", type=int, default=768, help="tile size in input pixels (default 768)")
     p.add_argument("--device", help="cpu (default), cuda or mps")
-    p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "auto"),
-                   help="compute precision of a network (default float32); auto: bfloat16 on a CPU "
-                        "with native bfloat16 (avx512_bf16/amx_bf16), else float32; recorded as SRDTYPE")
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16"),
+                   help="compute precision of a network (default auto: bfloat16 on a CPU with native "
+                        "bfloat16 (avx512_bf16/amx_bf16), else float32; float32 for exact reproduction); "
+                        "recorded as SRDTYPE")
     p.add_argument("--memmap", action="store_true",
                    help="keep the output in a memory-mapped file beside OUT while it is computed "
                         "(for full disks on machines with little memory)")
@@ -94,7 +95,8 @@ def run(args):
     try:
         with _common.magnetogram_advice():
             sr = sunpy_sr.superresolve(smap, method=args.method, tile_size=args.tile_size,
-                                       progress=not args.quiet, threads=args.threads, out=buffer,
+                                       progress=False if args.quiet else None, threads=args.threads,
+                                       out=buffer,
                                        assume_magnetogram=args.assume_magnetogram,
                                        uncertainty=args.uncertainty, **options)
         _common.write_map(sr, out, overwrite=args.overwrite, compress=args.compress)

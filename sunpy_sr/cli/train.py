@@ -33,5 +33,5 @@ def run(args):
         config.iterations = args.iterations or config.iterations
         config.preset = args.preset or config.preset
     train_from_folder(args.data, args.out, args.config, config=config, resume=args.resume,
-                      progress=not args.quiet)
+                      progress=False if args.quiet else None)
     print(f"training done: {checkpoint}")

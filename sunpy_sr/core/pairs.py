@@ -28,6 +28,7 @@ from sunpy_sr.core.header import is_cea
 from sunpy_sr.core.units import to_gauss
 from sunpy_sr.exceptions import warn_user
 from sunpy_sr.io import atomic_write
+from sunpy_sr.progress import show_progress
 
 __all__ = ["PairRecipe", "to_level15", "crop_origins", "make_pairs",
            "find_magnetograms", "select_by_date", "PairSet"]
@@ -179,7 +180,7 @@ def _pairs_from_map(smap, recipe, name):
     return out
 
 
-def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
+def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=None):
     """
     Build (and cache) HR/LR pairs from magnetogram files.
 
@@ -190,8 +191,9 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
     recipe : `PairRecipe`
     cache_dir : path-like, optional
         Where ``<file>.<recipe-key>.npz`` caches are kept.
-    progress : bool
-        Show a progress bar.
+    progress : bool or None
+        Show a progress bar over files; None (default): from 2 files on, when the standard
+        error is a terminal (`sunpy_sr.progress.show_progress`).
 
     Returns
     -------
@@ -211,7 +213,8 @@ def make_pairs(files, recipe=PairRecipe(), cache_dir=None, progress=True):
     cache_dir = Path(cache_dir) if cache_dir is not None else None
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-    for f in tqdm(list(files), desc="pairs", disable=not progress, unit="file"):
+    files = list(files)
+    for f in tqdm(files, desc="pairs", disable=not show_progress(progress, long=len(files) > 1), unit="file"):
         f = Path(f)
         cache = cache_dir / f"{f.name}.{recipe.key()}.npz" if cache_dir else None
         if cache is not None and cache.exists():

@@ -26,7 +26,7 @@ __all__ = ["run_evaluation"]
 
 
 def run_evaluation(data, methods, *, out_dir="evaluation", max_distance=500.0, size=512, stride=512,
-                   n_panel=3, progress=True, cache_dir=None, uncertainty=False, keep_cache=False,
+                   n_panel=3, progress=None, cache_dir=None, uncertainty=False, keep_cache=False,
                    **method_options):
     """
     Evaluate ``methods`` on the magnetograms in ``data`` and write table and figures.

@@ -10,6 +10,7 @@ from sunpy_sr.core.units import gauss_values as _data
 from sunpy_sr.core.units import quantity_in_gauss
 from sunpy_sr.exceptions import SunpySRError, SunpySRTypeError
 from sunpy_sr.metrics import MAX_FIELD, METRICS
+from sunpy_sr.progress import show_progress
 
 __all__ = ["evaluate", "EVALUATE_COLUMNS", "UNCERTAINTY_COLUMNS"]
 
@@ -44,7 +45,7 @@ def _pairs(pairs_or_lists):
     return hr, lr
 
 def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G,
-             degrade_method="gaussian-bilinear", progress=True, return_outputs=False, uncertainty=False,
+             degrade_method="gaussian-bilinear", progress=None, return_outputs=False, uncertainty=False,
              **method_options):
     """
     Evaluate super-resolution methods on HR/LR pairs, as in Rahman et al. (2020), Table 1.
@@ -65,8 +66,9 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
         ``|target|`` above which a pixel counts in ``rmse_strong`` (G, default 200).
     degrade_method : str
         Degradation recipe behind the LR images, used by the re-degradation residual.
-    progress : bool
-        Show a `tqdm` progress bar over images.
+    progress : bool or None
+        Show a `tqdm` progress bar over images; None (default): from 2 images on, when the
+        standard error is a terminal (`sunpy_sr.progress.show_progress`).
     return_outputs : bool
         Also return the super-resolved arrays.
     uncertainty : bool
@@ -159,7 +161,8 @@ def evaluate(pairs_or_lists, methods=("bicubic",), *, strong_threshold=200 * u.G
     per_image = {m: {k: np.empty(len(hr)) for k in _PER_IMAGE} for m in names}
     outputs = {m: [] for m in names}
     total = len(hr) * len(names)
-    with tqdm(total=total, desc="evaluate", unit="image", disable=not progress) as bar:
+    quiet = not show_progress(progress, long=total > 1)
+    with tqdm(total=total, desc="evaluate", unit="image", disable=quiet) as bar:
         for name in names:
             for i, (h, x) in enumerate(zip(hr, lr)):
                 if given is not None:

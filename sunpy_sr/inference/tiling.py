@@ -20,7 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tqdm.auto import tqdm
 
+from sunpy_sr.progress import show_progress
+
 __all__ = ["tile_slices", "tile_batches", "run_tiled"]
+
+#: From this many tiles on (a 2048^2 map at the default tile size: a full disk has 484) the
+#: tiling is long enough for ``progress=None`` to show a bar on a terminal.
+LONG_TILES = 16
 
 
 def _even_edges(start, stop, tile):
@@ -92,7 +98,7 @@ def tile_batches(plan, batch):
     return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch)]
 
 
-def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=False, workers=1, batch=1,
+def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progress=None, workers=1, batch=1,
               fill_skipped=True):
     """
     Apply ``func`` (array -> ``scale`` x array) to ``data`` tile by tile.
@@ -116,8 +122,9 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
         Preallocated float32 output (e.g. a `numpy.memmap`) of the full output shape. A
         tuple when ``func`` returns a tuple of arrays (e.g. the output and its sigma): each
         is stitched into its own.
-    progress : bool
-        Show a progress bar over tiles.
+    progress : bool or None
+        Show a progress bar over tiles; None: when there are at least 16 tiles and the
+        standard error is a terminal (`sunpy_sr.progress.show_progress`).
     workers : int
         Tiles computed at once, each in its own thread (``func`` must be thread-safe
         and release the GIL, as torch operators do). Several single-threaded tiles
@@ -168,7 +175,8 @@ def run_tiled(func, data, *, scale, pad, tile=None, skip=None, out=None, progres
 
     # each task writes its own output, so memory holds at most ``workers`` batches; one
     # worker runs in the calling thread (whose torch thread setting the caller chose)
-    with tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress) as bar, \
+    bar_off = not show_progress(progress, long=len(tiles) >= LONG_TILES)
+    with tqdm(total=len(tiles), desc="tiles", unit="tile", disable=bar_off) as bar, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for n in (pool.map if workers > 1 else map)(run_batch, tile_batches(tiles, max(1, int(batch)))):
             bar.update(n)

@@ -29,7 +29,7 @@ def register_network(method, *, description, min_size=8):
 
     The built function takes the options ``weights`` (a user's own weight file or
     training checkpoint, of any registered architecture), ``device``, ``dtype``
-    ("float32", "bfloat16" or "auto"), ``tile_batch`` (1, another positive integer or "auto":
+    ("auto", the default, "float32" or "bfloat16"), ``tile_batch`` (1, another positive integer or "auto":
     tiles of one shape per forward pass), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
     ``consistent`` (False; True or a degradation recipe projects each padded tile's
     output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`)
@@ -37,7 +37,7 @@ def register_network(method, *, description, min_size=8):
     self-ensemble: ``superresolve(..., uncertainty="ensemble")``). Its error model is the one
     bundled for ``method``, or for ``weights`` the one beside that file.
     """
-    def build(*, weights=None, device="cpu", dtype="float32", tile_batch=1, ensemble=False, consistent=False,
+    def build(*, weights=None, device="cpu", dtype="auto", tile_batch=1, ensemble=False, consistent=False,
               spread=False, **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from sunpy_sr.core.range_guard import bound_output, out_of_range
 from sunpy_sr.inference.errors import Calibration, ErrorModel
 from sunpy_sr.metrics.calibration import calibration_statistics
+from sunpy_sr.progress import show_progress
 
 __all__ = ["ErrorFitConfig", "ResidualImage", "residual_image", "fit_error_net", "calibrate",
            "error_model_metadata", "calibration_report", "BANDS", "RINGS", "EXTREME_LIMB"]
@@ -153,7 +154,7 @@ def _on_disk(img):
     return v if img.r is None else v & img.hr_mask(img.r < EXTREME_LIMB)
 
 
-def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
+def fit_error_net(images, config=ErrorFitConfig(), *, progress=None, log=None):
     """
     Fit an `~sunpy_sr.models.error.ErrorNet` to the errors of ``images`` (Gaussian NLL).
 
@@ -169,8 +170,9 @@ def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
     images : list of `ResidualImage`
         The fit part of the split.
     config : `ErrorFitConfig`
-    progress : bool
-        A progress bar over iterations.
+    progress : bool or None
+        A progress bar over iterations; None (default): when the standard error is a
+        terminal (`sunpy_sr.progress.show_progress`).
     log : list, optional
         Receives ``(iteration, mean NLL of the last 50 batches)`` rows.
 
@@ -211,7 +213,8 @@ def fit_error_net(images, config=ErrorFitConfig(), *, progress=True, log=None):
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.iterations)
     recent = []
     net.train()
-    for it in tqdm(range(config.iterations), desc="error model", disable=not progress):
+    quiet = not show_progress(progress, long=True)
+    for it in tqdm(range(config.iterations), desc="error model", disable=quiet):
         xs, ys, es, ms = [], [], [], []
         while len(xs) < config.batch_size:
             if strong_w is not None and rng.random() < config.strong_fraction:

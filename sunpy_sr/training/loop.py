@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from sunpy_sr.exceptions import SunpySRError
 from sunpy_sr.inference.state import flush_denormal, torch_threads
 from sunpy_sr.models.registry import build_model
+from sunpy_sr.progress import show_progress
 from sunpy_sr.training import distributed as ddp
 from sunpy_sr.training.checkpoints import init_from, load_checkpoint, restore_training_state, save_atomic
 from sunpy_sr.training.log import plot_log, write_log
@@ -38,7 +39,7 @@ from sunpy_sr.training.strategies import strategy_for
 __all__ = ["train"]
 
 
-def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progress=True,
+def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progress=None,
           stop_after=None):
     """
     Train a network on HR/LR pairs.
@@ -52,8 +53,9 @@ def train(config, train_pairs, out_dir, *, val_pairs=None, resume=False, progres
         Receives ``checkpoint.pt``, ``log.csv``, ``training.png`` and ``config.json``.
     resume : bool
         Continue from ``out_dir/checkpoint.pt`` exactly where it stopped.
-    progress : bool
-        Show a progress bar with the loss and iterations per second.
+    progress : bool or None
+        Show a progress bar with the loss and iterations per second; None (default): when
+        the standard error is a terminal (`sunpy_sr.progress.show_progress`).
     stop_after : int, optional
         Stop (with a checkpoint) after this many iterations of this call, as an
         interruption would; used by tests of exact resume.
@@ -145,8 +147,9 @@ def _run(config, strategy, train_pairs, out_dir, *, val_pairs, resume, progress,
     net = ddp.wrap_model(model)  # DistributedDataParallel under torchrun: gradients all-reduced
     model.train()
     end = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
-    bar = tqdm(range(start, end), initial=start, total=config.iterations,
-               disable=not progress or not ddp.is_main(), desc=strategy.description, unit="it")
+    quiet = not show_progress(progress, long=True) or not ddp.is_main()
+    bar = tqdm(range(start, end), initial=start, total=config.iterations, disable=quiet,
+               desc=strategy.description, unit="it")
     sums, n_sum, t0 = {}, 0, time.perf_counter()
     for it in bar:
         lr_b, hr_b = sampler.batch(config.batch_size)

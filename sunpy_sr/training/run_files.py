@@ -10,7 +10,7 @@ from sunpy_sr.training.loop import train
 __all__ = ["load_run_file", "train_from_folder", "pairs_for_training", "pinned_files"]
 
 
-def pairs_for_training(train_files, val_files, config, cache_dir, progress=True):
+def pairs_for_training(train_files, val_files, config, cache_dir, progress=None):
     """
     Build training and validation pairs for ``config`` (cached in ``cache_dir``).
 
@@ -75,7 +75,7 @@ def load_run_file(path):
     return TrainConfig(**spec.get("config", {})), spec
 
 
-def train_from_folder(data_dir, out_dir, run_file=None, *, config=None, resume=False, progress=True):
+def train_from_folder(data_dir, out_dir, run_file=None, *, config=None, resume=False, progress=None):
     """
     Train from a folder of magnetograms, split by observation date (the CLI's ``sunpy-sr train``).
 
