@@ -1,7 +1,8 @@
 """
 Throughput of ``sunpy_sr.batch.superresolve_files`` on a LocalCluster against a serial loop.
 
-Two workloads, both real and both with ``rcan-fast``:
+Two workloads, both real, with the package's default method and options (``--method`` for
+another; the measurements of ``rcan-fast`` in the docs were made with ``--method rcan-fast``):
 
 * cutouts: 12 crops of 256^2 px from the centres of the 2012 SHARPs (../shared/data/hmi/sharp-2012);
 * full disks: the two 4096^2 HMI full disks (2011-12-17 and 2016-07-07; outputs of 16384^2 px,
@@ -20,7 +21,10 @@ as ``superresolve_files`` starts it). Printed for each:
 
 Usage::
 
-    python benchmarks/bench_batch.py [--data ../shared/data] [--work DIR] [--skip-fulldisk]
+    python benchmarks/bench_batch.py [--method M] [--data ../shared/data] [--work DIR]
+                                     [--skip-cutouts] [--skip-fulldisk]
+
+It first prints the bfloat16 detection (``dtype="auto"``) and this run's 4096^2 matmul rates.
 """
 import argparse
 import json
@@ -36,7 +40,7 @@ from pathlib import Path
 
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
-METHOD = "rcan-fast"
+METHOD = None  # set by --method (default: sunpy_sr.api.pipeline.DEFAULT_METHOD)
 FULLDISKS = ("hmi/fulldisk/hmi.m_720s.20111217_060000_TAI.magnetogram.fits",
              "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits")
 
@@ -146,12 +150,25 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--method", default=None, help="default: the package's default method")
+    p.add_argument("--skip-cutouts", action="store_true")
     p.add_argument("--skip-fulldisk", action="store_true")
     a = p.parse_args()
+    global METHOD
+    import torch
+    from _timing import matmul_gflops
+
+    from sunpy_sr.api.pipeline import DEFAULT_METHOD
+    from sunpy_sr.inference.precision import native_bfloat16, resolve_dtype
+    METHOD = a.method or DEFAULT_METHOD
+    print(f"detected: {native_bfloat16()}; dtype='auto' runs {resolve_dtype('auto', 'cpu')}")
+    print(f"matmul 4096^2: float32 {matmul_gflops():.0f} GFLOP/s, "
+          f"bfloat16 {matmul_gflops(torch.bfloat16):.0f} GFLOP/s")
     work = Path(a.work or tempfile.mkdtemp(prefix="bench_batch_"))
     try:
-        cutouts = make_cutouts(a.data, work / "cutouts")
-        run("cutouts (256^2 -> 1024^2)", cutouts, work)
+        if not a.skip_cutouts:
+            cutouts = make_cutouts(a.data, work / "cutouts")
+            run("cutouts (256^2 -> 1024^2)", cutouts, work)
         if not a.skip_fulldisk:
             run("full disks (4096^2 -> 16384^2)", [a.data / f for f in FULLDISKS], work)
     finally:
