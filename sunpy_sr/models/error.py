@@ -56,7 +56,7 @@ class ErrorNet(nn.Module):
         self.config = {"channels": int(channels), "layers": int(layers), "scale": int(scale),
                        "log_sigma_init": float(log_sigma_init)}
         self.scale = int(scale)
-        n_in = 2 + 2 * self.scale ** 2
+        n_in = len(self.FEATURES) * (1 + self.scale ** 2)
         convs = []
         for i in range(int(layers)):
             convs.append(nn.Conv2d(n_in if i == 0 else channels, channels, 3, padding=1))
@@ -69,11 +69,29 @@ class ErrorNet(nn.Module):
         """LR pixels beyond which the input cannot change an output pixel's sigma."""
         return len(self.body)
 
-    @staticmethod
-    def _features(b):
-        # both features grow slowly or not at all beyond the fields of the fit data (a few kG at
-        # most), so sigma cannot run away where the network never saw such fields
-        return torch.cat([torch.asinh(b / 50.0), torch.tanh(b / 1000.0)], dim=1)
+    #: The features of a field ``b`` (G) the network sees: both grow slowly or not at all beyond
+    #: the fields of the fit data (a few kG at most), so sigma cannot run away where the network
+    #: never saw such fields.
+    FEATURES = (lambda b: torch.asinh(b / 50.0), lambda b: torch.tanh(b / 1000.0))
+
+    def _input_channels_last(self, lr, sr):
+        """
+        The features of ``lr`` and of each pixel's ``scale x scale`` output block, ``(N, C, H, W)``
+        in channels-last memory (oneDNN's fast layout for CPU convolutions).
+
+        Written straight into that layout, with the features computed on the contiguous output
+        image: the same values as concatenating the features of ``lr`` and of
+        ``pixel_unshuffle(sr)`` and converting, without two copies of the largest array.
+        """
+        n, _, height, width = lr.shape
+        s, k = self.scale, self.scale ** 2
+        nf = len(self.FEATURES)
+        h = torch.empty((n, height, width, nf * (1 + k)), dtype=lr.dtype, device=lr.device)
+        for i, feature in enumerate(self.FEATURES):
+            h[..., i] = feature(lr[:, 0])
+            blocks = feature(sr).view(n, height, s, width, s).permute(0, 1, 3, 2, 4)  # unshuffle order
+            h[..., nf + i * k:nf + (i + 1) * k] = blocks.reshape(n, height, width, k)
+        return h.permute(0, 3, 1, 2)
 
     def forward(self, lr, sr):
         """
@@ -89,9 +107,7 @@ class ErrorNet(nn.Module):
         `torch.Tensor`
             ``(N, 1, scale H, scale W)``: ln(sigma / G), uncalibrated.
         """
-        blocks = F.pixel_unshuffle(sr, self.scale)
-        h = torch.cat([self._features(lr), self._features(blocks)], dim=1)
-        h = h.contiguous(memory_format=torch.channels_last)  # oneDNN's fast layout for CPU convolutions
+        h = self._input_channels_last(lr, sr)
         for conv in self.body:
             h = F.relu(conv(h))
         return F.pixel_shuffle(self.tail(h), self.scale)
