@@ -322,9 +322,12 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=None, t
           in quality;
         - ``"rcan-small"``: a larger, slower RCAN, the former default;
         - ``"progan"``: the progressive GAN generator (bicubic + predicted residual,
-          fine-tuned adversarially): more magnetic elements than ``rcan``, lower PSNR;
-        - ``"progan-small-l1gan"``: the pixel-trained generator ``progan`` was fine-tuned
-          from, kept so that earlier results reproduce;
+          fine-tuned adversarially with its output projected onto the maps that degrade to
+          the input; ``consistent=True`` by default): element statistics close to
+          ``rcan``'s, lower PSNR;
+        - ``"progan-gan"``: the ``progan`` before this version (without the projection);
+        - ``"progan-small-l1gan"``: the pixel-trained generator ``progan-gan`` was
+          fine-tuned from, kept so that earlier results reproduce;
         - ``"linear"``: the least-squares optimal linear filter;
         - ``"bicubic"``: cubic convolution.
 
@@ -380,7 +383,8 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=None, t
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
         ``consistent=True`` (every method: project the output so that it degrades back onto
         the input, `sunpy_sr.inference.consistency`; ``"bin"`` or a dict for another
-        degradation recipe), ``device="cpu"|"cuda"|"mps"``,
+        degradation recipe; the default of ``progan``, ``consistent=False`` turns it off
+        there; False for the other methods), ``device="cpu"|"cuda"|"mps"``,
         ``dtype="auto"|"float32"|"bfloat16"`` for networks
         (default "auto": on the CPU bfloat16 where it is native, see
         `sunpy_sr.inference.native_bfloat16`, and float32 otherwise; on a CUDA GPU bfloat16

@@ -23,21 +23,28 @@ def bundled_weights_stem(method):
     return CATALOGUE[method].stem if method in CATALOGUE else method
 
 
-def register_network(method, *, description, min_size=8):
+def register_network(method, *, description, min_size=8, consistent=False):
     """
     Register ``method`` as a network whose bundled weights are ``CATALOGUE[method]``.
 
-    The built function takes the options ``weights`` (a user's own weight file or
-    training checkpoint, of any registered architecture), ``device``, ``dtype``
-    ("auto", the default, "float32" or "bfloat16"), ``tile_batch`` (1, another positive integer or "auto":
-    tiles of one shape per forward pass), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
-    ``consistent`` (False; True or a degradation recipe projects each padded tile's
-    output so that it degrades to its input: `sunpy_sr.inference.consistency.consistent_method`)
-    and ``spread`` (False; True makes the function return ``(mean, std)`` of the 16-symmetry
-    self-ensemble: ``superresolve(..., uncertainty="ensemble")``). Its error model is the one
-    bundled for ``method``, or for ``weights`` the one beside that file.
+    The built function takes the options ``weights`` (a user's own weight file or training
+    checkpoint, of any registered architecture), ``device``, ``dtype`` ("auto", the default,
+    "float32" or "bfloat16"), ``tile_batch`` (1, another positive integer or "auto": tiles
+    of one shape per forward pass), ``ensemble`` (see `sunpy_sr.inference.network_runner`)
+    ``consistent`` (this registration's ``consistent`` by default; True or a degradation
+    recipe projects each padded tile's output so that it degrades to its input:
+    `sunpy_sr.inference.consistency.consistent_method`; False does not) and ``spread``
+    (False; True makes the function return ``(mean, std)`` of the 16-symmetry self-ensemble:
+    ``superresolve(..., uncertainty="ensemble")``). Its error model is the one bundled for
+    ``method``, or for ``weights`` the one beside that file.
+
+    ``consistent=True`` here makes the projection the method's default: for a network
+    trained and chosen with its output projected (``progan``). The 16-symmetry spread
+    (``spread``) is that of the network alone, without a default projection.
     """
-    def build(*, weights=None, device="cpu", dtype="auto", tile_batch=1, ensemble=False, consistent=False,
+    default_consistent = consistent
+
+    def build(*, weights=None, device="cpu", dtype="auto", tile_batch=1, ensemble=False, consistent=None,
               spread=False, **options):
         if options:
             raise SunpySRTypeError(f"{method} takes the options {', '.join(_OPTIONS)}; got {sorted(options)}")
@@ -51,12 +58,14 @@ def register_network(method, *, description, min_size=8):
         check_tile_batch(tile_batch)
         model, _ = load_network(weights, default=method)
         if spread:
-            if consistent is not False or ensemble:
+            if consistent not in (None, False) or ensemble:
                 raise SunpySRError("the 16-symmetry spread (uncertainty='ensemble') runs the self-ensemble "
                                    "itself and cannot be combined with consistent or ensemble")
             return (network_runner(model, device=device, dtype=dtype, spread=True, tile_batch=tile_batch),
                     model.receptive_radius())
         run = network_runner(model, device=device, dtype=dtype, ensemble=ensemble, tile_batch=tile_batch)
+        if consistent is None:
+            consistent = default_consistent
         return consistent_method(run, model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
 
     build.options = tuple(o for o in _OPTIONS if o != "spread")  # checked by PreparedMethod at the door
@@ -78,13 +87,17 @@ register_network("rcan-small", description="a larger, slower RCAN (preset rcan-s
 register_network("rcan-fast", description="a 4,255-parameter RCAN (preset rcan-tiny) trained on real HMI: "
                                           "several times faster than rcan (performance docs), between "
                                           "linear and rcan in quality")
-register_network("progan", description="progressive GAN generator (ProGanSR, Wang et al. 2018; "
-                                       "Rahman et al. 2020): bicubic + predicted residual, fine-tuned "
-                                       "adversarially (relativistic least-squares GAN on full-resolution "
-                                       "residuals, gradient-spectrum and L1 terms) on real HMI; restores "
-                                       "more magnetic elements than rcan at a lower PSNR (results docs); "
-                                       "bundled "
-                                       f"weights: {CATALOGUE['progan'].stem}")
+register_network("progan", consistent=True,
+                 description="progressive GAN generator (ProGanSR, Wang et al. 2018; Rahman et al. 2020): "
+                             "bicubic + predicted residual, fine-tuned adversarially (relativistic "
+                             "least-squares GAN on full-resolution residuals, gradient-spectrum and L1 "
+                             "terms) with its output projected onto the maps that degrade to the input, "
+                             "in training and by default (consistent=True); element statistics close to "
+                             "rcan's at a lower PSNR (results docs); bundled weights: "
+                             f"{CATALOGUE['progan'].stem}")
+register_network("progan-gan", description="the adversarially fine-tuned progan generator bundled before "
+                                           "this version (without the projection), kept so that earlier "
+                                           "results reproduce")
 register_network("progan-small-l1gan", description="the pixel-trained progan generator (600 weak "
-                                                   "adversarial iterations) that progan was fine-tuned "
-                                                   "from")
+                                                   "adversarial iterations) that progan-gan was "
+                                                   "fine-tuned from")

@@ -32,7 +32,8 @@ CATALOGUE = {
     "rcan": CatalogueEntry("rcan-lite"),
     "rcan-small": CatalogueEntry("rcan-small"),
     "rcan-fast": CatalogueEntry("rcan-tiny"),
-    "progan": CatalogueEntry("progan-gan"),
+    "progan": CatalogueEntry("progan-gan3"),
+    "progan-gan": CatalogueEntry("progan-gan"),
     "progan-small-l1gan": CatalogueEntry("progan-small"),
 }
 
@@ -42,7 +43,8 @@ ERROR_MODELS = {
     "rcan": CatalogueEntry("rcan-lite-errors"),
     "rcan-small": CatalogueEntry("rcan-small-errors"),
     "rcan-fast": CatalogueEntry("rcan-tiny-errors"),
-    "progan": CatalogueEntry("progan-gan-errors"),
+    "progan": CatalogueEntry("progan-gan3-errors"),
+    "progan-gan": CatalogueEntry("progan-gan-errors"),
     "progan-small-l1gan": CatalogueEntry("progan-small-errors"),
     "linear": CatalogueEntry("linear-errors"),
     "bicubic": CatalogueEntry("bicubic-errors"),
