@@ -12,10 +12,10 @@ are not computed, and the output is NaN there, like the input.
 This example super-resolves the 2016-07-07 01:00 TAI disk with
 ``method="rcan-fast"``, the small bundled network, times it, and zooms into
 the strongest-field region of the disk. The default ``method="rcan"`` gives a
-better map but takes over a minute for a full disk on a laptop-class CPU:
-103.7 s (1.7 min) on the two CPU cores of the performance page of this
-documentation, next to a 128 GFLOP/s float32 matmul in the same run, against
-16.6 s for ``rcan-fast`` in an earlier run on the same machine.
+better map: on the two CPU cores of the performance page of this documentation
+it took 25.2 s at its default precision (bfloat16, which that CPU runs
+natively) and 51.5 s in float32 in the same run, next to a 182 GFLOP/s float32
+matmul; ``rcan-fast`` took 16.6 s in float32 in an earlier run.
 
 It reads the disk from ``../shared/data`` beside the repository (or the folder
 named by the environment variable ``SUNPY_SR_DATA``).
