@@ -146,3 +146,20 @@ def test_option_values():
         sunpy_sr.superresolve(np.zeros((16, 16), np.float32), method="bicubic", consistent="yes")
     with pytest.raises(SunpySRError, match="not 4 x lr shape"):
         project_consistent(np.zeros((10, 12)), np.zeros((3, 3)))
+
+
+def test_progan_is_consistent_by_default_at_the_limb_too(limb_map):
+    """progan's default projection takes precedence over the range guard, as consistent=True does."""
+    from sunpy_sr.api import prepare_method
+    assert prepare_method("progan").consistent is True
+    assert prepare_method("progan", consistent=False).consistent is False
+    assert prepare_method("rcan").consistent is False
+    lr = np.asarray(limb_map.data, np.float32)
+    out = sunpy_sr.superresolve(lr, method="progan", tile_size=64)
+    back = degrade_array(out)
+    valid = np.isfinite(lr)
+    inner = scipy.ndimage.binary_erosion(valid, np.ones((3, 3)), border_value=1)
+    assert np.abs(back[inner] - lr[inner]).max() < TOL
+    # the range guard still bounds it when the projection is turned off
+    free = sunpy_sr.superresolve(lr, method="progan", consistent=False, tile_size=64)
+    assert np.abs(degrade_array(free)[inner] - lr[inner]).max() > TOL

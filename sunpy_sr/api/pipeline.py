@@ -147,6 +147,9 @@ class PreparedMethod:
         The registry entry (``scale``, ``min_size``, ``is_network``, ``error_model``).
     options : dict
         The method options (e.g. ``weights``, ``device``, ``dtype``, ``ensemble``, ``consistent``).
+    consistent : bool, str or dict
+        The consistency projection in effect: the ``consistent`` option, or the method's
+        default where it is not given (True for ``progan``, False for the others).
     uncertainty : {False, "error-model", "ensemble"}
         What the uncertainty is: none, the method's calibrated error model
         (``uncertainty=True``), or the 16-symmetry spread of a network.
@@ -169,6 +172,9 @@ class PreparedMethod:
         if "spread" in options:
             raise SunpySRTypeError("the 16-symmetry spread is uncertainty='ensemble', not a method option")
         _check_method_options(name, self.method, options)  # at the door, before anything loads
+        #: the consistency recipe in effect: the option, or the method's default (progan's is True)
+        self.consistent = options.get("consistent",
+                                      getattr(self.method.build, "defaults", {}).get("consistent", False))
         self.dtype = "float32"
         if self.method.is_network:
             self.dtype = resolve_dtype(options.get("dtype", "auto"), options.get("device", "cpu"))

@@ -41,7 +41,7 @@ def _tile_function(prepared, func):
     scale = prepared.method.scale
     # consistent=True asks for degrade(output) == input everywhere: the projection takes
     # precedence over the bound (which would break it at the limb)
-    bound = prepared.options.get("consistent", False) is False
+    bound = prepared.consistent is False
 
     def finish(y, std, filled, bad):
         """One tile's output bounded, and its sigma, from its filled input."""

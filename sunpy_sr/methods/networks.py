@@ -69,6 +69,7 @@ def register_network(method, *, description, min_size=8, consistent=False):
         return consistent_method(run, model.receptive_radius(), consistent, scale=getattr(model, "scale", 4))
 
     build.options = tuple(o for o in _OPTIONS if o != "spread")  # checked by PreparedMethod at the door
+    build.defaults = {"consistent": default_consistent}  # what an option left out means
 
     def error_model(*, weights=None, device="cpu", **options):
         from sunpy_sr.inference.runner import resolve_device
