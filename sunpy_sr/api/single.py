@@ -124,12 +124,13 @@ def _run_array(prepared, data, bad, *, tile_size, progress, threads, tile_worker
     return result, std
 
 
-def _ring_factors(smap, em, scale):
+def _ring_factors(smap, em):
     """
-    The error model's ring factor for every output pixel of a helioprojective map, or None.
+    The error model's ring factor for every input pixel of a helioprojective map, or None.
 
     Disk position ``r = rho / R_sun`` is taken at the centre of each input pixel from the
-    map's WCS (its children share it); maps in other frames (CEA cutouts) get None.
+    map's WCS (its ``scale x scale`` output children share it); maps in other frames (CEA
+    cutouts) get None.
     """
     from sunpy.coordinates import Helioprojective
     if not isinstance(smap.coordinate_frame, Helioprojective):
@@ -149,8 +150,7 @@ def _ring_factors(smap, em, scale):
     fy = np.interp(np.arange(ny), gy, np.arange(gy.size))
     fx = np.interp(np.arange(nx), gx, np.arange(gx.size))
     r = scipy.ndimage.map_coordinates(coarse, np.meshgrid(fy, fx, indexing="ij"), order=1)
-    factors = em.calibration.ring_factor(r)
-    return np.broadcast_to(factors[:, None, :, None], (ny, scale, nx, scale)).reshape(ny * scale, nx * scale)
+    return em.calibration.ring_factor(r)
 
 
 def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_workers, assume_magnetogram, out):
@@ -165,9 +165,11 @@ def _superresolve_2d(smap, prepared, *, tile_size, progress, threads, tile_worke
     if not is_map:
         return result if std is None else (result, std)
     if std is not None and prepared.error_model is not None:
-        rings = _ring_factors(smap, prepared.error_model, m.scale)
-        if rings is not None:
-            std *= rings
+        rings = _ring_factors(smap, prepared.error_model)
+        if rings is not None:  # in place on the blocks of each input pixel: no full-size copy
+            blocks = std.view()
+            blocks.shape = (rings.shape[0], m.scale, rings.shape[1], m.scale)  # a view, or an error
+            blocks *= rings[:, None, :, None]
     from_gauss(result, unit, out=result)  # back to the caller's unit (in place: no copy of a disk)
     meta = rescale_meta(smap.meta, m.scale, result.shape)
     add_provenance(meta, history=prepared.history, comments=prepared.comments, **prepared.keys)
