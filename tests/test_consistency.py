@@ -148,18 +148,32 @@ def test_option_values():
         project_consistent(np.zeros((10, 12)), np.zeros((3, 3)))
 
 
-def test_progan_is_consistent_by_default_at_the_limb_too(limb_map):
-    """progan's default projection takes precedence over the range guard, as consistent=True does."""
+def test_progan_is_consistent_by_default_and_bounded_where_the_input_leaves_the_training_range(limb_map):
+    """
+    progan projects by default; where the input leaves the training range (the limb, > 2000 G)
+    the range guard still bounds it, so the default never amplifies a limb spike. An explicit
+    consistent=True is exact everywhere (the projection takes precedence over the bound).
+    """
     from sunpy_sr.api import prepare_method
+    from sunpy_sr.core.range_guard import out_of_range
     assert prepare_method("progan").consistent is True
     assert prepare_method("progan", consistent=False).consistent is False
     assert prepare_method("rcan").consistent is False
     lr = np.asarray(limb_map.data, np.float32)
-    out = sunpy_sr.superresolve(lr, method="progan", tile_size=64)
-    back = degrade_array(out)
     valid = np.isfinite(lr)
     inner = scipy.ndimage.binary_erosion(valid, np.ones((3, 3)), border_value=1)
-    assert np.abs(back[inner] - lr[inner]).max() < TOL
-    # the range guard still bounds it when the projection is turned off
+    ood = out_of_range(np.where(valid, lr, 0), ~valid)
+    in_range = inner & ~scipy.ndimage.binary_dilation(ood, np.ones((7, 7)))
+    assert ood.any() and in_range.sum() > 0.5 * valid.sum()
+    default = sunpy_sr.superresolve(lr, method="progan", tile_size=64)
+    assert np.abs(degrade_array(default)[in_range] - lr[in_range]).max() < TOL
+    # where the input is out of range, each output pixel lies within its parent's 3x3 input range
+    local = scipy.ndimage.maximum_filter(np.abs(np.where(valid, lr, 0)), size=3)
+    children = np.kron(ood & valid, np.ones((4, 4), bool))
+    limit = np.kron(local, np.ones((4, 4)))
+    assert (np.abs(default[children]) <= limit[children] + 1e-3).all()
+    exact = sunpy_sr.superresolve(lr, method="progan", consistent=True, tile_size=64)
+    assert np.abs(degrade_array(exact)[inner] - lr[inner]).max() < TOL
+    assert (np.abs(exact[children]) > limit[children] + 1e-3).any()  # what the bound prevents
     free = sunpy_sr.superresolve(lr, method="progan", consistent=False, tile_size=64)
-    assert np.abs(degrade_array(free)[inner] - lr[inner]).max() > TOL
+    assert np.abs(degrade_array(free)[in_range] - lr[in_range]).max() > TOL

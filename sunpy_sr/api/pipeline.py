@@ -149,7 +149,9 @@ class PreparedMethod:
         The method options (e.g. ``weights``, ``device``, ``dtype``, ``ensemble``, ``consistent``).
     consistent : bool, str or dict
         The consistency projection in effect: the ``consistent`` option, or the method's
-        default where it is not given (True for ``progan``, False for the others).
+        default where it is not given (True for ``progan``, False for the others). A
+        default projection yields to the range guard where the input leaves the training
+        range; one asked for takes precedence over it.
     uncertainty : {False, "error-model", "ensemble"}
         What the uncertainty is: none, the method's calibrated error model
         (``uncertainty=True``), or the 16-symmetry spread of a network.
@@ -389,8 +391,10 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=None, t
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
         ``consistent=True`` (every method: project the output so that it degrades back onto
         the input, `sunpy_sr.inference.consistency`; ``"bin"`` or a dict for another
-        degradation recipe; the default of ``progan``, ``consistent=False`` turns it off
-        there; False for the other methods), ``device="cpu"|"cuda"|"mps"``,
+        degradation recipe; False for every method but ``progan``, which projects by
+        default except where the input leaves the training range (the range guard
+        bounds it there; an explicit ``consistent=True`` projects there too, and
+        ``consistent=False`` not at all)), ``device="cpu"|"cuda"|"mps"``,
         ``dtype="auto"|"float32"|"bfloat16"`` for networks
         (default "auto": on the CPU bfloat16 where it is native, see
         `sunpy_sr.inference.native_bfloat16`, and float32 otherwise; on a CUDA GPU bfloat16

@@ -39,9 +39,11 @@ def _tile_function(prepared, func):
     em = prepared.error_model
     spread = prepared.uncertainty == "ensemble"
     scale = prepared.method.scale
-    # consistent=True asks for degrade(output) == input everywhere: the projection takes
-    # precedence over the bound (which would break it at the limb)
-    bound = prepared.consistent is False
+    # consistent=True, asked for, means degrade(output) == input everywhere: the projection
+    # takes precedence over the bound (which would break it at the limb). A method's default
+    # projection (progan's) yields to the bound where the input leaves the training range, so
+    # that a default never amplifies what the input does not support (limb spikes)
+    bound = prepared.options.get("consistent", False) is False
 
     def finish(y, std, filled, bad):
         """One tile's output bounded, and its sigma, from its filled input."""
