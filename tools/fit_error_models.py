@@ -5,6 +5,7 @@ When to run: after a method's bundled weights change (e.g. a new ``progan``). Us
 root, ``../shared/data`` beside it)::
 
     python tools/fit_error_models.py [--methods rcan progan ...] [--iterations 2000] [--no-bundle]
+        [--preset errornet-tiny] [--out RESULTS.json]
 
 The split, fixed in ``training/error-models/error-models.json`` before any fit: the 2016-07-07
 full disk (degraded as a whole, so that it holds the limb) is cut by helioprojective quadrant: the east
@@ -83,6 +84,9 @@ def main():
     ap.add_argument("--methods", nargs="+", default=[m for m in available_methods() if m in ERROR_MODELS])
     ap.add_argument("--iterations", type=int, default=2000)
     ap.add_argument("--no-bundle", action="store_true")
+    ap.add_argument("--preset", default=None,
+                    help="error-network preset (default: errornet-tiny for bicubic and linear, "
+                         "errornet-small for the networks)")
     ap.add_argument("--recalibrate", action="store_true",
                     help="keep each bundled error model's network, redo its calibration and report")
     ap.add_argument("--out", type=Path,
@@ -96,7 +100,8 @@ def main():
         func, radius = get_method(name).build()
         sets = residual_sets(func, radius)
         t_res = time.perf_counter() - t0
-        config = ErrorFitConfig(preset="errornet-tiny" if name in CLASSICAL else "errornet-small",
+        preset = a.preset or ("errornet-tiny" if name in CLASSICAL else "errornet-small")
+        config = ErrorFitConfig(preset=preset,
                                 iterations=a.iterations)
         log = results.get(name, {}).get("fit_log", [])
         t1 = time.perf_counter()
