@@ -312,3 +312,83 @@ def test_vgg16_bad_files_raise(tmp_path):
         load_vgg16_weights(tmp_path / "list.pth")
     with pytest.raises(WeightsError, match="does not exist"):
         load_vgg16_weights(Path(tmp_path / "absent.pth"))
+
+
+# ---- noise injection -----------------------------------------------------------------------
+
+
+def _noisy_tiny(seed=0, scale=0.0):
+    torch.manual_seed(seed)
+    model = build_model({**get_preset("progan-tiny"), "noise": True})
+    with torch.no_grad():
+        model.noise_scale_2x.fill_(scale)
+        model.noise_scale_4x.fill_(scale)
+    return model
+
+
+def test_noise_injection_adds_only_the_scales_and_starts_as_the_plain_network():
+    plain, noisy = tiny(), _noisy_tiny()
+    n_plain = sum(p.numel() for p in plain.parameters())
+    n_noisy = sum(p.numel() for p in noisy.parameters())
+    assert n_plain == PARAMS["progan-tiny"]
+    width = get_preset("progan-tiny")["width"]
+    assert n_noisy - n_plain == width[0] + width[1]
+    noisy.load_state_dict({**plain.state_dict(), "noise_scale_2x": noisy.noise_scale_2x.detach(),
+                           "noise_scale_4x": noisy.noise_scale_4x.detach()})
+    x = torch.randn(2, 1, 12, 16) * 300
+    with torch.no_grad():
+        for mode in (True, False):  # zero scales: the plain network's output, in training and not
+            plain.train(mode)
+            noisy.train(mode)
+            assert torch.equal(noisy(x), plain(x))
+            assert all(torch.equal(a, b) for a, b in zip(noisy.forward_pyramid(x), plain.forward_pyramid(x)))
+
+
+def test_noise_is_reproducible_seeded_and_tiling_exact_outside_training():
+    model = _noisy_tiny(scale=0.5).eval()
+    x = torch.randn(1, 1, 40, 24) * 300
+    with torch.no_grad():
+        whole = model(x)
+        assert torch.equal(model(x), whole)                    # the same input, the same output
+        assert (whole - tiny()(x)).abs().max() > 1.0           # the noise does change it (G)
+        r = model.receptive_radius()
+        top = model(x[..., :24, :])                            # a tile: exact away from its cut
+        assert torch.allclose(top[..., :4 * (24 - r), :], whole[..., :4 * (24 - r), :], atol=1e-3)
+        model.chunk_rows = 7                                   # row chunks of level 2: the same noise
+        torch.testing.assert_close(model(x), whole, rtol=1e-5, atol=1e-3)
+        model.chunk_rows = ProGenerator.chunk_rows
+        model.noise_seed = 1                                   # another seed: another sample
+        other = model(x)
+    assert (other - whole).abs().max() > 1.0
+    model.train()
+    with torch.no_grad():                                      # training: fresh noise every call
+        assert not torch.equal(model(x), model(x))
+
+
+def test_input_hashed_normal_is_standard_normal_and_a_function_of_the_input():
+    from sunpy_sr.models.progan import input_hashed_normal
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 96, 96) * 100
+    z = input_hashed_normal(x, 4)
+    assert z.shape == (2, 1, 384, 384) and z.dtype == torch.float32
+    assert abs(float(z.mean())) < 0.01 and abs(float(z.std()) - 1.0) < 0.01
+    assert abs(float((z[..., 1:, :] * z[..., :-1, :]).mean())) < 0.01    # neighbours uncorrelated
+    assert abs(float((z[..., :, 1:] * z[..., :, :-1]).mean())) < 0.01
+    frac = float(((z > -1) & (z < 1)).float().mean())
+    assert abs(frac - 0.6827) < 0.005                                     # a normal's 1-sigma share
+    assert torch.equal(input_hashed_normal(x[1:, :, 30:60, 7:50], 4), z[1:, :, 120:240, 28:200])
+    for other in (input_hashed_normal(x, 4, seed=1), input_hashed_normal(x, 4, stream=1)):
+        assert float((other == z).float().mean()) < 1e-4
+    assert abs(float((input_hashed_normal(x, 4, seed=1) * z).mean())) < 0.01  # independent samples
+    z2 = input_hashed_normal(x, 2)
+    assert z2.shape == (2, 1, 192, 192) and float((z2 == z[..., ::2, ::2]).float().mean()) < 1e-4
+
+
+def test_discriminator_features_end_with_its_score():
+    torch.manual_seed(0)
+    d = ProgressiveDiscriminator(width=8, n_down=2, max_width=16, input_scale=10.0)
+    r4 = torch.randn(2, 1, 32, 48) * 50
+    feats = d.features(r4)
+    assert len(feats) == 1 + sum(not isinstance(m, torch.nn.Conv2d) for m in d.trunk)
+    assert torch.equal(feats[-1], d(residual_4x=r4))
+    assert [f.shape[0] for f in feats] == [2] * len(feats)

@@ -150,3 +150,36 @@ def test_strategy_follows_the_config_not_the_architecture(real_pairs, tmp_path, 
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(SunpySRError, match="torchrun"):
         train(_config(), real_pairs, tmp_path / "b", progress=False)
+
+
+def test_noise_injection_and_feature_matching_train_from_a_plain_generator(real_pairs, tmp_path):
+    import csv
+
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.training.strategies import GanStrategy
+    plain = train(_config(iterations=4), real_pairs, tmp_path / "plain", progress=False)
+    gan = {"level1": 0, "fade": 0, "adversarial_start": 0, "feature_matching_weight": 1.0, "noise_lr": 1e-2}
+    cfg = _config(iterations=8, lr=1e-4, model={"noise": True}, gan=gan,
+                  init_weights=str(tmp_path / "plain" / "checkpoint.pt"))
+    strategy = GanStrategy(cfg)
+    noisy = train(cfg, real_pairs, tmp_path / "noisy", progress=False)
+    # initialised from the plain generator: its weights, noise scales from zero
+    with open(tmp_path / "noisy" / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["iteration"]) for r in rows] == [4, 8]
+    fm = [float(r["loss_feature_matching"]) for r in rows]
+    assert all(np.isfinite(fm)) and all(v > 0 for v in fm)
+    # Adam moves a parameter by at most about its rate per step: in 8 steps the scales go
+    # further from zero than the generator's rate allows, and no further than theirs
+    scales = torch.cat([noisy.noise_scale_2x.detach().flatten(), noisy.noise_scale_4x.detach().flatten()])
+    assert 8 * cfg.lr * 1.1 < float(scales.abs().max()) <= 8 * 1e-2 * 1.1
+    logged = float(rows[-1]["noise_scale_2x"])
+    assert logged == pytest.approx(float(noisy.noise_scale_2x.detach().abs().mean()), rel=1e-6)
+    opt = load_checkpoint(tmp_path / "noisy" / "checkpoint.pt")["optimizer"]
+    assert [g["lr"] for g in opt["param_groups"]] == [cfg.lr, 1e-2]
+    assert strategy.gs.noise_lr == 1e-2
+    assert sum(p.numel() for p in noisy.parameters()) == sum(p.numel() for p in plain.parameters()) + 8 + 8
+    # noise_lr without noise scales: a clear error before any iteration
+    with pytest.raises(SunpySRError, match="noise=True"):
+        train(_config(gan=gan), real_pairs, tmp_path / "bad", progress=False)
+    assert not (tmp_path / "bad" / "checkpoint.pt").exists()

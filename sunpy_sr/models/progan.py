@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ProGenerator", "DenseLayer", "DenseCompressionUnit", "bicubic"]
+__all__ = ["ProGenerator", "DenseLayer", "DenseCompressionUnit", "bicubic", "input_hashed_normal"]
 
 
 def bicubic(x, factor):
@@ -66,6 +66,71 @@ def bicubic(x, factor):
         (N, C, factor*H, factor*W), in the unit of ``x``.
     """
     return F.interpolate(x, scale_factor=factor, mode="bicubic", align_corners=False)
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _mix32(h):
+    """An integer hash of int64 tensors holding 32-bit values (xor-shift-multiply rounds).
+
+    The multipliers are below 2**31, so that no int64 product overflows.
+    """
+    for mult in (0x7FEB352D, 0x2C1B3C6D):
+        h = h ^ (h >> 16)
+        h = (h * mult) & _MASK32
+    return h ^ (h >> 16)
+
+
+def input_hashed_normal(x, factor, *, seed=0, stream=0):
+    """
+    Standard normal noise at ``factor`` x the resolution of ``x``, a function of ``x`` alone.
+
+    The value at an output pixel is a hash of the float32 bits of the input pixel it lies
+    in, of its place within that pixel (one of ``factor**2``), of ``seed`` and of
+    ``stream``, turned into a normal deviate (Box-Muller). So the same input gives the same
+    noise whatever the tiling or batch (tiled inference stays exact), and two ``seed``
+    values give two independent samples. Inputs equal in value give the same noise, which
+    matters only where the input is constant (off-disk fill).
+
+    Parameters
+    ----------
+    x : `torch.Tensor`
+        (N, 1, H, W) input, any unit; hashed as float32.
+    factor : int
+        Output pixels per input pixel along each axis.
+    seed, stream : int
+        Select independent noise fields (``stream``: one per place the noise enters).
+
+    Returns
+    -------
+    `torch.Tensor`
+        (N, 1, factor * H, factor * W) float32.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_sr.models.progan import input_hashed_normal
+    >>> _ = torch.manual_seed(0)
+    >>> x = torch.randn(1, 1, 64, 64) * 100
+    >>> z = input_hashed_normal(x, 4)
+    >>> z.shape, abs(float(z.mean())) < 0.01, round(float(z.std()), 2)
+    (torch.Size([1, 1, 256, 256]), True, 1.0)
+    >>> bool((input_hashed_normal(x[..., :32, :], 4) == z[..., :128, :]).all())  # a tile: the same
+    True
+    >>> bool((input_hashed_normal(x, 4, seed=1) == z).any())  # another sample
+    False
+    """
+    f = int(factor)
+    bits = x.detach().to(torch.float32).contiguous().view(torch.int32).to(torch.int64) & _MASK32
+    sub = torch.arange(f * f, device=x.device, dtype=torch.int64).view(1, f * f, 1, 1)
+    salt = _mix32(torch.tensor((int(seed) * 7919 + int(stream) * 104729 + 1) & _MASK32, dtype=torch.int64,
+                               device=x.device))
+    h = _mix32(bits ^ _mix32((sub + f * f * salt) & _MASK32))  # (N, f*f, H, W)
+    u1 = (_mix32(h ^ 0x5BD1E995) + 1).to(torch.float64) / 2.0 ** 32  # (0, 1]
+    u2 = _mix32(h ^ 0x1B873593).to(torch.float64) / 2.0 ** 32
+    z = (torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)).to(torch.float32)
+    return F.pixel_shuffle(z, f)  # channel a*f + b -> output pixel (f*i + a, f*j + b)
 
 
 class DenseLayer(nn.Module):
@@ -160,6 +225,15 @@ class ProGenerator(nn.Module):
         Factor on every unit's residual branch (ProSR: 0.2).
     field_scale : float
         Gauss per network unit at the input and of the predicted residuals.
+    noise : bool
+        Noise injection (as in StyleGAN, Karras et al. 2019): one map of standard normal
+        noise per pixel is added to the level-1 features at 2x and to the level-2 features
+        at 4x, times a learned scale per channel (initialised to zero, so that a generator
+        trained without noise loads unchanged and starts as it was). It lets an adversarial
+        training shape random texture instead of deriving it from the input. In training the
+        noise is drawn from torch's global generator; otherwise it is a function of the input
+        and ``noise_seed`` (``sunpy_sr.models.progan.input_hashed_normal``), so that an output
+        is reproducible and tiled inference stays exact.
 
     Notes
     -----
@@ -176,8 +250,11 @@ class ProGenerator(nn.Module):
     #: a whole large tile's dense features would need several GB).
     chunk_rows = 256
 
+    #: Seed of the injected noise outside training (``noise=True``).
+    noise_seed = 0
+
     def __init__(self, *, dcus=(9, 3), n_layers=8, growth=40, width=(160, 160), bottleneck=4,
-                 res_scale=0.2, field_scale=1000.0):
+                 res_scale=0.2, field_scale=1000.0, noise=False):
         super().__init__()
         dcus, width = tuple(int(d) for d in dcus), tuple(int(w) for w in width)
         if len(dcus) != 2 or len(width) != 2:
@@ -191,6 +268,35 @@ class ProGenerator(nn.Module):
                       res_scale=res_scale)
         self.level1 = _Level(nn.Conv2d(1, width[0], 3, padding=1), width[0], dcus[0], **common)
         self.level2 = _Level(nn.Conv2d(width[0], width[1], 1, bias=False), width[1], dcus[1], **common)
+        self.noise = bool(noise)
+        if self.noise:
+            self.noise_scale_2x = nn.Parameter(torch.zeros(1, width[0], 1, 1))
+            self.noise_scale_4x = nn.Parameter(torch.zeros(1, width[1], 1, 1))
+
+    def _noise_maps(self, x, f2):
+        """(N, 1, 2H, 2W) and (N, 1, 4H, 4W) standard normal maps for the input ``x`` (N, 1, H, W)."""
+        n, _, h, w = x.shape
+        if self.training:
+            n2 = torch.randn((n, 1, 2 * h, 2 * w), device=f2.device, dtype=f2.dtype)
+            n4 = torch.randn((n, 1, 4 * h, 4 * w), device=f2.device, dtype=f2.dtype)
+            return n2, n4
+        return (input_hashed_normal(x, 2, seed=self.noise_seed, stream=0).to(f2.dtype),
+                input_hashed_normal(x, 4, seed=self.noise_seed, stream=1).to(f2.dtype))
+
+    def _level2_residual(self, f2, n4=None):
+        """Level 2's reconstruction from its input ``f2`` (with the 4x noise map ``n4``)."""
+        h = self.level2.features(f2)
+        if n4 is not None:
+            h = h + self.noise_scale_4x * n4
+        return self.level2.reconstruct(h)
+
+    def _features_2x(self, x):
+        """Level 1's features at 2x (noise added) and the 4x noise map (None without noise)."""
+        f2 = self.level1.features(x / self.field_scale)
+        if not self.noise:
+            return f2, None
+        n2, n4 = self._noise_maps(x, f2)
+        return f2 + self.noise_scale_2x * n2, n4
 
     def zero_residual_(self):
         """Zero both reconstruction convolutions: the output is then exactly bicubic. Returns self."""
@@ -207,18 +313,18 @@ class ProGenerator(nn.Module):
         if not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
 
-    def _residual_4x(self, f2):
-        """Level-2 residual (network units) from the level-1 features at 2x."""
+    def _residual_4x(self, f2, n4=None):
+        """Level-2 residual (network units) from the level-1 features at 2x (and the 4x noise)."""
         rows = f2.shape[-2]
         if self.training or torch.is_grad_enabled() or rows <= self.chunk_rows:
-            return self.level2.reconstruct(self.level2.features(f2))
+            return self._level2_residual(f2, n4)
         # inference: row chunks padded by level 2's radius in 2x pixels (exact, see _radii)
         halo = self._radii()[1]
         out = f2.new_empty((f2.shape[0], 1, 2 * rows, 2 * f2.shape[-1]))
         for r0 in range(0, rows, self.chunk_rows):
             r1 = min(r0 + self.chunk_rows, rows)
             p0, p1 = max(r0 - halo, 0), min(r1 + halo, rows)
-            part = self.level2.reconstruct(self.level2.features(f2[..., p0:p1, :]))
+            part = self._level2_residual(f2[..., p0:p1, :], None if n4 is None else n4[..., 2 * p0:2 * p1, :])
             out[..., 2 * r0:2 * r1, :] = part[..., 2 * (r0 - p0):2 * (r1 - p0), :]
         return out
 
@@ -247,7 +353,7 @@ class ProGenerator(nn.Module):
         alpha = float(alpha)
         if level == 1 and alpha != 1.0:
             raise ValueError(f"alpha (fade-in of level 2) needs level=2, got level=1, alpha={alpha}")
-        f2 = self.level1.features(x / self.field_scale)
+        f2, n4 = self._features_2x(x)
         if level == 1 or alpha < 1.0:
             out2 = bicubic(x, 2) + self.level1.reconstruct(f2) * self.field_scale
             if level == 1:
@@ -255,7 +361,7 @@ class ProGenerator(nn.Module):
             base = bicubic(out2, 2)
             if alpha == 0.0:
                 return base
-        out4 = bicubic(x, 4) + self._residual_4x(f2) * self.field_scale
+        out4 = bicubic(x, 4) + self._residual_4x(f2, n4) * self.field_scale
         return out4 if alpha == 1.0 else (1.0 - alpha) * base + alpha * out4
 
     def forward_pyramid(self, x, *, alpha=1.0):
@@ -277,9 +383,9 @@ class ProGenerator(nn.Module):
         """
         self._check(2, alpha)
         alpha = float(alpha)
-        f2 = self.level1.features(x / self.field_scale)
+        f2, n4 = self._features_2x(x)
         out2 = bicubic(x, 2) + self.level1.reconstruct(f2) * self.field_scale
-        out4 = bicubic(x, 4) + self.level2.reconstruct(self.level2.features(f2)) * self.field_scale
+        out4 = bicubic(x, 4) + self._level2_residual(f2, n4) * self.field_scale
         if alpha < 1.0:
             out4 = (1.0 - alpha) * bicubic(out2, 2) + alpha * out4
         return out2, out4

@@ -15,8 +15,12 @@ def init_from(model, path):
     source, _ = load_network(path, fuse=False)  # the training form of re-parameterisable blocks
     grow = isinstance(model, RCAN) and isinstance(source, RCAN) and len(source.body) < len(model.body)
     load = model.load_shallower if grow else model.load_state_dict  # growing: new groups = identity
+    state = source.state_dict()
+    # a generator given noise injection: its noise scales start at zero (the source's network)
+    missing_noise = {k: v for k, v in model.state_dict().items()
+                     if k.startswith("noise_scale_") and k not in state and not v.any()}
     try:
-        load(source.state_dict())
+        load({**state, **missing_noise})
     except (RuntimeError, ValueError) as e:
         raise ValueError(f"init_weights {path} do not fit the configured architecture: {e}") from None
 

@@ -90,6 +90,30 @@ class ProgressiveDiscriminator(nn.Module):
             return residual / self.field_scale
         return torch.asinh(residual / self.input_scale)
 
+    def features(self, residual_4x, alpha=1.0):
+        """
+        The trunk's activations (after each LeakyReLU) and the score map, for feature matching.
+
+        Parameters
+        ----------
+        residual_4x : `torch.Tensor`
+            (N, 1, 4H, 4W) image at 4x minus ``bicubic(LR, 4)``, in gauss.
+        alpha : float
+            As in :meth:`forward`.
+
+        Returns
+        -------
+        list of `torch.Tensor`
+            The activations, in order; the last entry is the score map of :meth:`forward`.
+        """
+        h = self._branches(residual_4x, None, alpha)
+        out = []
+        for layer in self.trunk:
+            h = layer(h)
+            if not isinstance(layer, nn.Conv2d):
+                out.append(h)
+        return out + [h]
+
     def forward(self, residual_4x=None, residual_2x=None, alpha=1.0):
         """
         Score residuals (least-squares GAN: real -> 1, fake -> 0; no sigmoid).
@@ -113,6 +137,10 @@ class ProgressiveDiscriminator(nn.Module):
             (N, 1, 2H / 2**n_down, 2W / 2**n_down) patch scores (same shape at both
             levels).
         """
+        return self.trunk(self._branches(residual_4x, residual_2x, alpha))
+
+    def _branches(self, residual_4x, residual_2x, alpha):
+        """The trunk's input at 2x from the 4x and/or 2x branches."""
         if not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
         alpha = float(alpha)
@@ -133,4 +161,4 @@ class ProgressiveDiscriminator(nn.Module):
                 h = h2 if h4 is None else alpha * h4 + (1.0 - alpha) * h2
             else:
                 h = h4
-        return self.trunk(h)
+        return h

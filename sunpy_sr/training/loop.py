@@ -118,7 +118,7 @@ def _run(config, strategy, train_pairs, out_dir, *, val_pairs, resume, progress,
     if config.init_weights and not (resume and ckpt_path.exists()):
         init_from(model, config.init_weights)
     strategy.build(model)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
+    opt = torch.optim.Adam(strategy.param_groups(model), lr=config.lr, betas=tuple(config.betas))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.lr_halving, gamma=0.5)
     rng = np.random.default_rng(ddp.rank_seed(config.seed))  # each rank draws its own patches
     start, log = 0, []

@@ -78,6 +78,12 @@ class GanSettings:
     consistent: bool = False            # project the 4x output onto {x : D x = lr} (the training
                                         # recipe) before every loss and in validation, so the
                                         # generator only supplies what the input does not determine
+    feature_matching_weight: float = 0.0  # weight of the feature-matching term (pix2pixHD, Wang et
+                                        # al. 2018): the mean L1 distance between the discriminator's
+                                        # activations on the output's residual and on the target's
+    noise_lr: float = 0.0               # if > 0: the learning rate of the generator's noise scales
+                                        # (ProGenerator(noise=True)), which start at zero and at the
+                                        # generator's small fine-tuning rate would hardly move
     d_every: int = 1                    # discriminator updates every k generator steps
     d_lr: float = 1e-4
     discriminator: dict = field(default_factory=lambda: {"width": 16, "n_down": 2, "max_width": 64})
@@ -135,6 +141,10 @@ class PixelStrategy:
 
     def build(self, model):
         """Nothing beyond the network, its optimizer and scheduler."""
+
+    def param_groups(self, model):
+        """The network's parameter groups for its optimizer (one, at ``TrainConfig.lr``)."""
+        return [{"params": list(model.parameters())}]
 
     def stateful(self):
         """Checkpoint key -> object with ``state_dict`` beyond the network, optimizer and scheduler."""
@@ -212,6 +222,18 @@ class GanStrategy(PixelStrategy):
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=gs.d_lr, betas=tuple(config.betas))
         self.sched_d = torch.optim.lr_scheduler.StepLR(self.opt_d, step_size=config.lr_halving, gamma=0.5)
 
+    def param_groups(self, gen):
+        """The generator's parameters, its noise scales apart at ``noise_lr`` where that is set."""
+        if self.gs.noise_lr <= 0:
+            return super().param_groups(gen)
+        named = list(gen.named_parameters())
+        noise = [p for name, p in named if name.startswith("noise_scale_")]
+        if not noise:
+            raise SunpySRError("noise_lr is set but the generator has no noise scales; "
+                               "configure the model with noise=True")
+        rest = [p for name, p in named if not name.startswith("noise_scale_")]
+        return [{"params": rest}, {"params": noise, "lr": self.gs.noise_lr}]
+
     def stateful(self):
         return {"discriminator": self.disc, "optimizer_d": self.opt_d, "scheduler_d": self.sched_d}
 
@@ -222,7 +244,11 @@ class GanStrategy(PixelStrategy):
         return {"perceptual_loss": self.perceptual.description}
 
     def log_extra(self, it):
-        return {"phase": self.gs.phase(it)}
+        extra = {"phase": self.gs.phase(it)}
+        for name, p in self.gen.named_parameters():  # the mean |scale| of injected noise, if any
+            if name.startswith("noise_scale_"):
+                extra[name] = float(p.detach().abs().mean())
+        return extra
 
     def checkpoint_copies(self, done, regular):
         """Every kept checkpoint (``keep_checkpoints``), and the pixel-pretrained generator."""
@@ -246,14 +272,22 @@ class GanStrategy(PixelStrategy):
         loss_g = gs.pixel_weight * self.pscale * terms["pixel"]
         if adversarial:
             base4 = bicubic(lr, 4)
-            d_real_g = None
-            if gs.gan_loss != "lsgan":
+            matching = gs.feature_matching_weight > 0
+            d_real_g = real_features = None
+            if gs.gan_loss != "lsgan" or matching:
                 with torch.no_grad():
-                    d_real_g = disc(hr - base4)
-            terms["adversarial"] = self.g_loss_fn(disc(out4 - base4), d_real_g)
+                    real_features = disc.features(hr - base4)
+                    d_real_g = real_features[-1]
+            fake_features = disc.features(out4 - base4)
+            terms["adversarial"] = self.g_loss_fn(fake_features[-1], d_real_g)
             terms["perceptual"] = self.perceptual(out4, hr)
             loss_g = loss_g + gs.adversarial_weight_at(it, self.config.iterations) * terms["adversarial"] \
                 + gs.perceptual_weight * terms["perceptual"]
+            if matching:
+                terms["feature_matching"] = sum(
+                    F.l1_loss(f, r) for f, r in zip(fake_features[:-1], real_features[:-1])
+                ) / (len(fake_features) - 1)
+                loss_g = loss_g + gs.feature_matching_weight * terms["feature_matching"]
         _descend(loss_g, optimizer, scheduler)
         if adversarial and (it - gs.adversarial_start) % gs.d_every == 0:
             with torch.no_grad():
