@@ -1,0 +1,165 @@
+"""
+Where ideal textures sit on the perception-distortion trade (issue 21): can the element goals and
+the PSNR goal of the progressive GAN be met together?
+
+When to run: to measure the frontier that any generator of texture faces, given more than any
+network has. Usage (repository root, ``../shared/data`` beside it)::
+
+    python tools/texture_oracle.py [--out training/texture-oracle/texture-oracle-results.json]
+        [--plot docs/images/texture_oracle.png]
+
+The sets are those of ``tools/evaluate_progan_gan.py``: the 2016 disk centre (50 G) and HARP
+1446 (200 G) for validation, SHARP 377 (200 G) as the test. The base is the bundled ``rcan``
+with the consistency projection, ``m``, and every output is projected again (``P``), so that
+it degrades onto its input. Two families of oracles, each told the answer's power spectrum:
+
+* random texture, ``P(m + k t)``: ``t`` is the crop's own error ``target - m`` with its
+  Fourier phases replaced by those of white noise, so it has exactly the missing power at
+  every frequency and none of the target's placement (``k = 1`` restores the target's
+  spectrum). This is what a generator of independent texture can do at best.
+* spectral gain, ``P(F^-1[(1 + s (g - 1)) F m])``: ``g(|f|) = sqrt(P_target / P_m)`` radially
+  averaged over the set's own crops (fitted on the set it is scored on), so that ``s = 1``
+  restores the set's mean spectrum by sharpening ``rcan``'s own detail in place. For
+  stationary Gaussian fields this is the least-distorting map onto the target's statistics
+  (the 2-Wasserstein map; Freirich, Michaeli & Meir 2021, NeurIPS); ``s > 1`` sharpens beyond.
+
+Each output is scored like the checkpoints: PSNR (mean over crops), spectral error, and the
+magnetic elements pooled over the crops.
+"""
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sunpy_sr.core.pairs import PairRecipe, make_pairs
+from sunpy_sr.metrics import METRICS, magnetic_elements
+from sunpy_sr.models.progan import bicubic
+from sunpy_sr.training.projection import ConsistencyProjection
+from sunpy_sr.weights import load_network, weights_path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+TEXTURE = (0.0, 0.25, 0.5, 0.75, 1.0)
+GAIN = (0.5, 1.0, 1.25, 1.5, 2.0, 3.0)
+
+
+def phase_randomised(r, rng):
+    """``r`` (H, W) with its Fourier amplitudes and the phases of a white-noise field."""
+    amplitude = np.abs(np.fft.rfft2(r))
+    phase = np.angle(np.fft.rfft2(rng.standard_normal(r.shape)))
+    return np.fft.irfft2(amplitude * np.exp(1j * phase), s=r.shape)
+
+
+def radial_gain(targets, base):
+    """``sqrt(P_target / P_base)`` of the crops' mean 2D power spectra, averaged in rings of |f|."""
+    y, m = np.stack(targets), np.stack(base)
+    p_y, p_m = ((np.abs(np.fft.fft2(v)) ** 2).mean(axis=0) for v in (y, m))
+    fy, fx = np.fft.fftfreq(y.shape[-2]), np.fft.fftfreq(y.shape[-1])
+    radius = np.hypot(*np.meshgrid(fy, fx, indexing="ij"))
+    ring = np.rint(radius * max(y.shape[-2:])).astype(int)
+    ratio = np.bincount(ring.ravel(), p_y.ravel()) / np.maximum(np.bincount(ring.ravel(), p_m.ravel()), 1e-30)
+    return np.sqrt(ratio)[ring]
+
+
+def score(targets, outputs, threshold):
+    """Mean PSNR and spectral error, and the element ratios pooled over the crops."""
+    out = {k: float(np.mean([METRICS[k].function(t, o) for t, o in zip(targets, outputs)]))
+           for k in ("psnr", "spectral_error")}
+    et = [magnetic_elements(t, threshold) for t in targets]
+    eo = [magnetic_elements(o, threshold) for o in outputs]
+    out["element_count_ratio"] = sum(e.count for e in eo) / sum(e.count for e in et)
+    out["element_area_ratio"] = float(np.median(np.concatenate([e.area for e in eo]))
+                                      / np.median(np.concatenate([e.area for e in et])))
+    return {k: round(v, 4) for k, v in out.items()}
+
+
+def plot(results, path):
+    """PSNR against element count ratio and median area ratio, both families, every set."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sets = results["sets"]
+    fig, axes = plt.subplots(2, len(sets), figsize=(4.3 * len(sets), 7.0), constrained_layout=True)
+    for col, (name, res) in enumerate(sets.items()):
+        for row, (key, goal, label) in enumerate([("element_count_ratio", (0.85, 1.2), "element count ratio"),
+                                                  ("element_area_ratio", (0.67, 1.5), "median area ratio")]):
+            ax = axes[row, col]
+            for family, marker, text in (("texture", "o-", "rcan + k x random texture"),
+                                         ("gain", "s-", "rcan, spectral gain s")):
+                pts = res[family]
+                ax.plot([v[key] for v in pts.values()], [v["psnr"] for v in pts.values()], marker, ms=4,
+                        label=text)
+                for k, v in pts.items():
+                    ax.annotate(k, (v[key], v["psnr"]), fontsize=6, xytext=(3, 2), textcoords="offset points")
+            ax.axhline(res["bicubic"]["psnr"] + 0.5, color="0.4", ls="--", lw=1, label="bicubic + 0.5 dB")
+            ax.axvspan(*goal, color="tab:green", alpha=0.15, label="goal")
+            ax.set(xlabel=f"{label} (output / target)", ylabel="PSNR (dB)")
+            if row == 0:
+                ax.set_title(name.replace("_", " "))
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--out", type=Path, default=ROOT / "training" / "texture-oracle"
+                    / "texture-oracle-results.json")
+    ap.add_argument("--plot", type=Path, default=None, help="PNG: PSNR against the element ratios")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the texture phases")
+    ap.add_argument("--cache", type=Path, default=None, help="pair cache (default: a temporary folder)")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    cache = a.cache or Path(tempfile.mkdtemp(prefix="texture-oracle-"))
+    sets = {
+        "validation_2016_disk_centre": (make_pairs(
+            [DATA / "hmi/fulldisk/hmi.m_720s.20160707_010000_TAI.magnetogram.fits"],
+            PairRecipe(size=512, stride=512, max_distance=500.0), cache, progress=False), 50.0),
+        "validation_harp_1446": (make_pairs(sorted((DATA / "hmi/sharp-2012").glob("*.1446.*magnetogram*")),
+                                            PairRecipe(size=128, stride=128), cache, progress=False), 200.0),
+        "test_sharp_377": (make_pairs(
+            [DATA / "hmi/sharp/hmi.sharp_cea_720s.377.20110215_020000_TAI.magnetogram.fits"],
+            PairRecipe(size=256, stride=128), cache, progress=False), 200.0),
+    }
+    project = ConsistencyProjection()
+    rcan = load_network(weights_path("rcan"))[0].eval()
+    rng = np.random.default_rng(a.seed)
+
+    def projected(image, x):
+        return project(torch.from_numpy(np.ascontiguousarray(image)).float()[None, None], x)[0, 0].numpy()
+
+    results = {"base": "rcan, projected", "texture_strengths": list(TEXTURE),
+               "gain_strengths": list(GAIN), "sets": {}}
+    for name, (pairs, threshold) in sets.items():
+        targets, xs, base, bicubic_out = list(pairs.hr), [], [], []
+        with torch.inference_mode():
+            for lr in tqdm(pairs.lr, desc=name):
+                x = torch.from_numpy(lr)[None, None]
+                xs.append(x)
+                bicubic_out.append(bicubic(x, 4)[0, 0].numpy())
+                base.append(project(rcan(x), x)[0, 0].numpy())
+        textures = [phase_randomised(y - m, rng) for y, m in zip(targets, base)]
+        gain = radial_gain(targets, base)
+        res = {"bicubic": score(targets, bicubic_out, threshold), "texture": {}, "gain": {}}
+        for k in TEXTURE:
+            res["texture"][str(k)] = score(targets, [projected(m + k * t, x) for m, t, x
+                                                     in zip(base, textures, xs)], threshold)
+        for g in GAIN:
+            sharpened = [np.fft.ifft2(np.fft.fft2(m) * (1 + g * (gain - 1))).real for m in base]
+            res["gain"][str(g)] = score(targets, [projected(v, x) for v, x in zip(sharpened, xs)], threshold)
+        results["sets"][name] = res
+        print(name, json.dumps(res))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(results, indent=1))
+    if a.plot is not None:
+        plot(results, a.plot)
+        print("wrote", a.plot)
+    print("wrote", a.out)
+
+
+if __name__ == "__main__":
+    main()
