@@ -6,7 +6,8 @@ When to run: to measure the frontier that any generator of texture faces, given 
 network has. Usage (repository root, ``../shared/data`` beside it)::
 
     python tools/texture_oracle.py [--out training/texture-oracle/texture-oracle-results.json]
-        [--plot docs/images/texture_oracle.png]
+        [--plot docs/images/texture_oracle.png
+         --networks training/progan-noise/progan-noise-results.json]
 
 The sets are those of ``tools/evaluate_progan_gan.py``: the 2016 disk centre (50 G) and HARP
 1446 (200 G) for validation, SHARP 377 (200 G) as the test. The base is the bundled ``rcan``
@@ -22,6 +23,9 @@ it degrades onto its input. Two families of oracles, each told the answer's powe
   restores the set's mean spectrum by sharpening ``rcan``'s own detail in place. For
   stationary Gaussian fields this is the least-distorting map onto the target's statistics
   (the 2-Wasserstein map; Freirich, Michaeli & Meir 2021, NeurIPS); ``s > 1`` sharpens beyond.
+
+Beside the oracles, the same gain fitted on training data alone (``training_gain``: ``rcan``'s
+own training files, crops of 256 px), which is what a method could ship.
 
 Each output is scored like the checkpoints: PSNR (mean over crops), spectral error, and the
 magnetic elements pooled over the crops.
@@ -45,6 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 TEXTURE = (0.0, 0.25, 0.5, 0.75, 1.0)
 GAIN = (0.5, 1.0, 1.25, 1.5, 2.0, 3.0)
+#: The gain fitted on training data: rcan's own training files, crops of 256 px within 800 arcsec.
+TRAINING_RUN = ROOT / "training" / "rcan-lite" / "rcan-lite.json"
+TRAINING_RECIPE = {"size": 256, "stride": 256, "max_distance": 800.0}
 
 
 def phase_randomised(r, rng):
@@ -54,15 +61,28 @@ def phase_randomised(r, rng):
     return np.fft.irfft2(amplitude * np.exp(1j * phase), s=r.shape)
 
 
-def radial_gain(targets, base):
-    """``sqrt(P_target / P_base)`` of the crops' mean 2D power spectra, averaged in rings of |f|."""
+def radial_gain_curve(targets, base):
+    """
+    ``(f, g)``: ``g = sqrt(P_target / P_base)`` of the crops' mean 2D power spectra in rings of
+    ``|f|`` (cycles per pixel, one ring per ``1 / size``); all crops of one size.
+    """
     y, m = np.stack(targets), np.stack(base)
     p_y, p_m = ((np.abs(np.fft.fft2(v)) ** 2).mean(axis=0) for v in (y, m))
-    fy, fx = np.fft.fftfreq(y.shape[-2]), np.fft.fftfreq(y.shape[-1])
-    radius = np.hypot(*np.meshgrid(fy, fx, indexing="ij"))
-    ring = np.rint(radius * max(y.shape[-2:])).astype(int)
-    ratio = np.bincount(ring.ravel(), p_y.ravel()) / np.maximum(np.bincount(ring.ravel(), p_m.ravel()), 1e-30)
-    return np.sqrt(ratio)[ring]
+    size = max(y.shape[-2:])
+    ring = np.rint(_radius(y.shape[-2:]) * size).astype(int).ravel()
+    ratio = np.bincount(ring, p_y.ravel()) / np.maximum(np.bincount(ring, p_m.ravel()), 1e-30)
+    return np.arange(ratio.size) / size, np.sqrt(ratio)
+
+
+def _radius(shape):
+    fy, fx = np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1])
+    return np.hypot(*np.meshgrid(fy, fx, indexing="ij"))
+
+
+def gain_on_grid(curve, shape):
+    """The radial gain ``curve`` on the FFT grid of an image of ``shape``."""
+    f, g = curve
+    return np.interp(_radius(shape), f, g)
 
 
 def score(targets, outputs, threshold):
@@ -77,8 +97,12 @@ def score(targets, outputs, threshold):
     return {k: round(v, 4) for k, v in out.items()}
 
 
-def plot(results, path):
-    """PSNR against element count ratio and median area ratio, both families, every set."""
+def plot(results, path, networks=None):
+    """PSNR against element count ratio and median area ratio, every family and set.
+
+    ``networks``: a ``tools/evaluate_progan_gan.py`` results file's contents, whose bundled
+    ``progan`` (projected) and kept checkpoints are marked beside the families.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -88,19 +112,26 @@ def plot(results, path):
         for row, (key, goal, label) in enumerate([("element_count_ratio", (0.85, 1.2), "element count ratio"),
                                                   ("element_area_ratio", (0.67, 1.5), "median area ratio")]):
             ax = axes[row, col]
-            for family, marker, text in (("texture", "o-", "rcan + k x random texture"),
-                                         ("gain", "s-", "rcan, spectral gain s")):
+            for family, marker, text in (("texture", "o-", "rcan + k x random texture (oracle)"),
+                                         ("gain", "s-", "rcan, spectral gain s (oracle)"),
+                                         ("training_gain", "^-", "rcan, gain s fitted on training data")):
                 pts = res[family]
                 ax.plot([v[key] for v in pts.values()], [v["psnr"] for v in pts.values()], marker, ms=4,
                         label=text)
                 for k, v in pts.items():
                     ax.annotate(k, (v[key], v["psnr"]), fontsize=6, xytext=(3, 2), textcoords="offset points")
+            if networks is not None:
+                ckpts = [c[name] for c in networks["checkpoints"].values() if name in c]
+                ax.plot([c[key] for c in ckpts], [c["psnr"] for c in ckpts], "x", color="0.45", ms=5,
+                        label="progan-noise checkpoints")
+                bundled = networks["baselines"]["progan (bundled, projected)"][name]
+                ax.plot(bundled[key], bundled["psnr"], "*", color="tab:red", ms=10, label="progan (bundled)")
             ax.axhline(res["bicubic"]["psnr"] + 0.5, color="0.4", ls="--", lw=1, label="bicubic + 0.5 dB")
             ax.axvspan(*goal, color="tab:green", alpha=0.15, label="goal")
             ax.set(xlabel=f"{label} (output / target)", ylabel="PSNR (dB)")
             if row == 0:
                 ax.set_title(name.replace("_", " "))
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    axes[0, 0].legend(fontsize=6.5, loc="lower left")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
@@ -110,6 +141,8 @@ def main():
     ap.add_argument("--out", type=Path, default=ROOT / "training" / "texture-oracle"
                     / "texture-oracle-results.json")
     ap.add_argument("--plot", type=Path, default=None, help="PNG: PSNR against the element ratios")
+    ap.add_argument("--networks", type=Path, default=None,
+                    help="a tools/evaluate_progan_gan.py results file whose networks the plot marks")
     ap.add_argument("--seed", type=int, default=0, help="seed of the texture phases")
     ap.add_argument("--cache", type=Path, default=None, help="pair cache (default: a temporary folder)")
     a = ap.parse_args()
@@ -132,7 +165,27 @@ def main():
     def projected(image, x):
         return project(torch.from_numpy(np.ascontiguousarray(image)).float()[None, None], x)[0, 0].numpy()
 
+    def rcan_projected(lrs, desc):
+        out = []
+        with torch.inference_mode():
+            for lr in tqdm(lrs, desc=desc):
+                x = torch.from_numpy(lr)[None, None]
+                out.append(project(rcan(x), x)[0, 0].numpy())
+        return out
+
+    run = json.loads(TRAINING_RUN.read_text())
+    train_pairs = make_pairs([DATA / f for f in run["train_files"]], PairRecipe(**TRAINING_RECIPE), cache,
+                             progress=False)
+    size = TRAINING_RECIPE["size"]
+    square = [i for i, hr in enumerate(train_pairs.hr) if hr.shape == (size, size)]  # not a smaller cutout
+    train_hr = [train_pairs.hr[i] for i in square]
+    training_curve = radial_gain_curve(train_hr, rcan_projected([train_pairs.lr[i] for i in square],
+                                                                "training crops"))
+    curve = [[round(float(f), 5), round(float(g), 4)] for f, g in zip(*training_curve)]
     results = {"base": "rcan, projected", "texture_strengths": list(TEXTURE),
+               "training_gain": {"run_file": str(TRAINING_RUN.relative_to(ROOT)), "recipe": TRAINING_RECIPE,
+                                 "crops": len(train_hr),
+                                 "curve": curve},
                "gain_strengths": list(GAIN), "sets": {}}
     for name, (pairs, threshold) in sets.items():
         targets, xs, base, bicubic_out = list(pairs.hr), [], [], []
@@ -143,20 +196,25 @@ def main():
                 bicubic_out.append(bicubic(x, 4)[0, 0].numpy())
                 base.append(project(rcan(x), x)[0, 0].numpy())
         textures = [phase_randomised(y - m, rng) for y, m in zip(targets, base)]
-        gain = radial_gain(targets, base)
-        res = {"bicubic": score(targets, bicubic_out, threshold), "texture": {}, "gain": {}}
+        gain = gain_on_grid(radial_gain_curve(targets, base), targets[0].shape)
+        fitted = gain_on_grid(training_curve, targets[0].shape)
+        res = {"bicubic": score(targets, bicubic_out, threshold), "texture": {}, "gain": {},
+               "training_gain": {}}
         for k in TEXTURE:
             res["texture"][str(k)] = score(targets, [projected(m + k * t, x) for m, t, x
                                                      in zip(base, textures, xs)], threshold)
         for g in GAIN:
             sharpened = [np.fft.ifft2(np.fft.fft2(m) * (1 + g * (gain - 1))).real for m in base]
             res["gain"][str(g)] = score(targets, [projected(v, x) for v, x in zip(sharpened, xs)], threshold)
+            sharpened = [np.fft.ifft2(np.fft.fft2(m) * (1 + g * (fitted - 1))).real for m in base]
+            res["training_gain"][str(g)] = score(targets, [projected(v, x) for v, x in zip(sharpened, xs)],
+                                                 threshold)
         results["sets"][name] = res
         print(name, json.dumps(res))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(results, indent=1))
     if a.plot is not None:
-        plot(results, a.plot)
+        plot(results, a.plot, None if a.networks is None else json.loads(a.networks.read_text()))
         print("wrote", a.plot)
     print("wrote", a.out)
 
