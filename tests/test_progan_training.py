@@ -183,3 +183,50 @@ def test_noise_injection_and_feature_matching_train_from_a_plain_generator(real_
     with pytest.raises(SunpySRError, match="noise=True"):
         train(_config(gan=gan), real_pairs, tmp_path / "bad", progress=False)
     assert not (tmp_path / "bad" / "checkpoint.pt").exists()
+
+
+def test_sharpening_kernel_has_the_asked_response_and_keeps_the_mean():
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.training.targets import SharpenedTarget, sharpening_kernel
+    curve = [(0.0, 1.0), (0.08, 1.0), (0.2, 2.0), (0.3, 2.0), (0.71, 1.5)]
+    k = sharpening_kernel(curve, 1.5, radius=12)
+    padded = np.zeros((256, 256))
+    padded[:25, :25] = k
+    response = np.abs(np.fft.fft2(padded))
+    f = np.fft.fftfreq(256)
+    radius = np.hypot(*np.meshgrid(f, f, indexing="ij"))
+    g_half = 2.0 - 0.5 * 0.2 / 0.41    # the curve at 0.5 cycles per pixel
+    for freq, want in [(0.0, 1.0), (0.04, 1.0), (0.25, 2.5), (0.5, 1.0 + 1.5 * (g_half - 1.0))]:
+        ring = np.abs(radius - freq) < 0.004
+        assert response[ring].mean() == pytest.approx(want, rel=0.05), freq
+    identity = sharpening_kernel(curve, 0.0, radius=4)
+    assert identity[4, 4] == pytest.approx(1.0) and np.abs(identity).sum() == pytest.approx(1.0)
+    sharpen = SharpenedTarget(curve, 1.0, radius=6)
+    torch.manual_seed(0)
+    y = torch.randn(2, 1, 40, 48) * 100 + 30
+    out = sharpen(y)
+    assert out.shape == y.shape
+    assert float(out.mean()) == pytest.approx(float(y.mean()), abs=2.0)   # G: the mean kept (edges reflect)
+    assert float(out.std()) > 1.2 * float(y.std())                        # white noise: its high f raised
+    with pytest.raises(SunpySRError, match="increasing"):
+        sharpening_kernel([(0.2, 1.0), (0.1, 2.0)], 1.0)
+    with pytest.raises(SunpySRError, match="larger"):
+        sharpen(torch.zeros(1, 1, 6, 40))
+
+
+def test_sharpened_pixel_targets_in_a_tiny_gan_run(real_pairs, tmp_path):
+    from sunpy_sr.exceptions import SunpySRError
+    from sunpy_sr.training.strategies import GanStrategy
+    from sunpy_sr.training.targets import SharpenedTarget
+    curve = [[0.0, 1.0], [0.1, 1.0], [0.25, 2.0], [0.71, 2.0]]
+    cfg = _config(gan={"pixel_target_sharpening": {"curve": curve, "strength": 1.0, "radius": 4}})
+    strategy = GanStrategy(cfg)
+    hr = torch.randn(1, 1, 32, 32) * 100
+    # the pixel terms see the sharpened target
+    torch.testing.assert_close(strategy.sharpen(hr), SharpenedTarget(curve, 1.0, radius=4)(hr))
+    plain = train(_config(), real_pairs, tmp_path / "plain", progress=False)
+    sharp = train(cfg, real_pairs, tmp_path / "sharp", progress=False)
+    pairs = zip(plain.state_dict().values(), sharp.state_dict().values())
+    assert max(float((a - b).abs().max()) for a, b in pairs) > 0  # the same seed and data: the target differs
+    with pytest.raises(SunpySRError, match="pixel_target_sharpening"):
+        GanStrategy(_config(gan={"pixel_target_sharpening": {"curve": curve, "gain": 1.0}}))

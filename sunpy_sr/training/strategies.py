@@ -52,6 +52,7 @@ from sunpy_sr.training.discriminator import ProgressiveDiscriminator
 from sunpy_sr.training.gan_losses import GAN_LOSSES, PerceptualLoss
 from sunpy_sr.training.losses import PIXEL_LOSSES
 from sunpy_sr.training.projection import ConsistencyProjection, ProjectedModel
+from sunpy_sr.training.targets import SharpenedTarget
 from sunpy_sr.training.validation import VALIDATION_METRICS, validate
 
 __all__ = ["PixelStrategy", "GanStrategy", "GanSettings", "strategy_for"]
@@ -81,6 +82,10 @@ class GanSettings:
     feature_matching_weight: float = 0.0  # weight of the feature-matching term (pix2pixHD, Wang et
                                         # al. 2018): the mean L1 distance between the discriminator's
                                         # activations on the output's residual and on the target's
+    pixel_target_sharpening: dict = field(default_factory=dict)  # if set ({"curve": [[f, g], ...],
+                                        # "strength": s}, sunpy_sr.training.targets): the pixel terms
+                                        # compare with the sharpened target, the discriminator and the
+                                        # perceptual term with the target itself
     noise_lr: float = 0.0               # if > 0: the learning rate of the generator's noise scales
                                         # (ProGenerator(noise=True)), which start at zero and at the
                                         # generator's small fine-tuning rate would hardly move
@@ -208,6 +213,11 @@ class GanStrategy(PixelStrategy):
         self.d_loss_fn, self.g_loss_fn = GAN_LOSSES[gs.gan_loss]
         self.pscale = _pixel_scale(config.loss)
         self.projection = ConsistencyProjection() if gs.consistent else None
+        sharpening = gs.pixel_target_sharpening
+        if sharpening and set(sharpening) - {"curve", "strength", "radius"}:
+            raise SunpySRError(f"pixel_target_sharpening takes curve, strength and radius, "
+                               f"got {sorted(sharpening)}")
+        self.sharpen = SharpenedTarget(**sharpening) if sharpening else None
 
     def build(self, gen):
         """The discriminator, the perceptual loss, the discriminator's optimizer and scheduler."""
@@ -257,7 +267,8 @@ class GanStrategy(PixelStrategy):
 
     def step(self, it, net, lr, hr, optimizer, scheduler):
         gs, gen, disc = self.gs, self.gen, self.disc
-        hr2 = F.avg_pool2d(hr, 2)
+        target = hr if self.sharpen is None else self.sharpen(hr)  # of the pixel terms
+        hr2 = F.avg_pool2d(target, 2)
         alpha = gs.alpha(it)
         adversarial = alpha is not None and it >= gs.adversarial_start
         terms = {}
@@ -268,7 +279,7 @@ class GanStrategy(PixelStrategy):
             out2, out4 = gen.forward_pyramid(lr, alpha=alpha)
             if self.projection is not None:
                 out4 = self.projection(out4, lr)
-            terms["pixel"] = self.pixel_fn(out4, hr) + 0.25 * self.pixel_fn(out2, hr2)
+            terms["pixel"] = self.pixel_fn(out4, target) + 0.25 * self.pixel_fn(out2, hr2)
         loss_g = gs.pixel_weight * self.pscale * terms["pixel"]
         if adversarial:
             base4 = bicubic(lr, 4)
