@@ -81,6 +81,6 @@ plt.show()
 
 # %%
 # Neither network restores all the target's small elements: both give fewer, larger ones
-# than the target (the counts printed above). ``progan`` adds small-scale power that ``rcan``
-# does not (its lower spectral error) at a lower PSNR; ``docs/results.rst`` measures both on
-# the whole validation and test sets.
+# than the target (the counts printed above). ``progan`` gives more and smaller elements than
+# ``rcan`` and puts back more small-scale power (its lower spectral error), at a lower PSNR;
+# ``docs/results.rst`` measures both on the whole validation and test sets.

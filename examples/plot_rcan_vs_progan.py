@@ -7,9 +7,9 @@ The two networks of Rahman et al. (2020) side by side on a real HMI active
 region: the shipped cutout of the 2016-07-07 disk (validation data, never
 trained on) is degraded 4x with the package's forward model, then recovered
 with bicubic interpolation, ``rcan`` (a regression network trained on pixel
-losses) and ``progan`` (a progressive generator fine-tuned with pixel,
-relativistic least-squares adversarial and gradient-spectrum losses, its output
-projected onto the maps that degrade to the input, as it is by default). The power
+losses) and ``progan`` (a progressive generator fine-tuned with pixel losses against
+a sharpened target, relativistic least-squares adversarial and gradient-spectrum losses,
+its output projected onto the maps that degrade to the input, as it is by default). The power
 spectra show what each method restores below the input's resolution, and the
 magnetic elements whether that power is structure like the Sun's.
 """

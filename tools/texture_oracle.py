@@ -7,7 +7,11 @@ network has. Usage (repository root, ``../shared/data`` beside it)::
 
     python tools/texture_oracle.py [--out training/texture-oracle/texture-oracle-results.json]
         [--plot docs/images/texture_oracle.png
-         --networks training/progan-noise/progan-noise-results.json]
+         --networks training/progan-noise/progan-noise-results.json
+                    training/progan-sharp/progan-sharp-results.json]
+        [--replot]
+
+``--replot`` redraws the figure from the results file of ``--out`` without computing anything.
 
 The sets are those of ``tools/evaluate_progan_gan.py``: the 2016 disk centre (50 G) and HARP
 1446 (200 G) for validation, SHARP 377 (200 G) as the test. The base is the bundled ``rcan``
@@ -97,16 +101,18 @@ def score(targets, outputs, threshold):
     return {k: round(v, 4) for k, v in out.items()}
 
 
-def plot(results, path, networks=None):
+def plot(results, path, networks=()):
     """PSNR against element count ratio and median area ratio, every family and set.
 
-    ``networks``: a ``tools/evaluate_progan_gan.py`` results file's contents, whose bundled
-    ``progan`` (projected) and kept checkpoints are marked beside the families.
+    ``networks``: ``(run name, contents)`` of ``tools/evaluate_progan_gan.py`` results files:
+    each run's kept checkpoints (projected) are marked beside the families, with the
+    ``progan`` bundled when the first was evaluated and each run's chosen checkpoint.
     """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     sets = results["sets"]
+    markers = ["x", "+", "1", "2"]
     fig, axes = plt.subplots(2, len(sets), figsize=(4.3 * len(sets), 7.0), constrained_layout=True)
     for col, (name, res) in enumerate(sets.items()):
         for row, (key, goal, label) in enumerate([("element_count_ratio", (0.85, 1.2), "element count ratio"),
@@ -120,12 +126,20 @@ def plot(results, path, networks=None):
                         label=text)
                 for k, v in pts.items():
                     ax.annotate(k, (v[key], v["psnr"]), fontsize=6, xytext=(3, 2), textcoords="offset points")
-            if networks is not None:
-                ckpts = [c[name] for c in networks["checkpoints"].values() if name in c]
-                ax.plot([c[key] for c in ckpts], [c["psnr"] for c in ckpts], "x", color="0.45", ms=5,
-                        label="progan-noise checkpoints")
-                bundled = networks["baselines"]["progan (bundled, projected)"][name]
-                ax.plot(bundled[key], bundled["psnr"], "*", color="tab:red", ms=10, label="progan (bundled)")
+            for i, (run, contents) in enumerate(networks):
+                ckpts = [c[name] for c in contents["checkpoints"].values() if name in c]
+                ax.plot([c[key] for c in ckpts], [c["psnr"] for c in ckpts], markers[i % len(markers)],
+                        color=f"C{4 + i}", ms=6, label=f"{run} checkpoints")
+                chosen = contents["checkpoints"].get(contents.get("chosen"), {}).get(name)
+                if chosen is None and name == "test_sharp_377":
+                    chosen = contents.get("chosen_test_sharp_377")
+                if chosen is not None:
+                    ax.plot(chosen[key], chosen["psnr"], "D", mfc="none", color=f"C{4 + i}", ms=8,
+                            label=f"{run}: chosen")
+                if i == 0:
+                    bundled = contents["baselines"]["progan (bundled, projected)"][name]
+                    ax.plot(bundled[key], bundled["psnr"], "*", color="tab:red", ms=10,
+                            label=f"progan bundled when {run} was scored")
             ax.axhline(res["bicubic"]["psnr"] + 0.5, color="0.4", ls="--", lw=1, label="bicubic + 0.5 dB")
             ax.axvspan(*goal, color="tab:green", alpha=0.15, label="goal")
             ax.set(xlabel=f"{label} (output / target)", ylabel="PSNR (dB)")
@@ -141,11 +155,20 @@ def main():
     ap.add_argument("--out", type=Path, default=ROOT / "training" / "texture-oracle"
                     / "texture-oracle-results.json")
     ap.add_argument("--plot", type=Path, default=None, help="PNG: PSNR against the element ratios")
-    ap.add_argument("--networks", type=Path, default=None,
-                    help="a tools/evaluate_progan_gan.py results file whose networks the plot marks")
+    ap.add_argument("--networks", type=Path, nargs="*", default=[],
+                    help="tools/evaluate_progan_gan.py results files whose networks the plot marks")
     ap.add_argument("--seed", type=int, default=0, help="seed of the texture phases")
     ap.add_argument("--cache", type=Path, default=None, help="pair cache (default: a temporary folder)")
+    ap.add_argument("--replot", action="store_true",
+                    help="only redraw --plot from the results file --out (nothing is computed)")
     a = ap.parse_args()
+    networks = [(p.stem.removesuffix("-results"), json.loads(p.read_text())) for p in a.networks]
+    if a.replot:
+        if a.plot is None:
+            ap.error("--replot needs --plot")
+        plot(json.loads(a.out.read_text()), a.plot, networks)
+        print("wrote", a.plot)
+        return
     torch.set_num_threads(2)
     cache = a.cache or Path(tempfile.mkdtemp(prefix="texture-oracle-"))
     sets = {
@@ -214,7 +237,7 @@ def main():
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(results, indent=1))
     if a.plot is not None:
-        plot(results, a.plot, None if a.networks is None else json.loads(a.networks.read_text()))
+        plot(results, a.plot, networks)
         print("wrote", a.plot)
     print("wrote", a.out)
 

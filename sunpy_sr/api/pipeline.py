@@ -149,7 +149,8 @@ class PreparedMethod:
         The method options (e.g. ``weights``, ``device``, ``dtype``, ``ensemble``, ``consistent``).
     consistent : bool, str or dict
         The consistency projection in effect: the ``consistent`` option, or the method's
-        default where it is not given (True for ``progan``, False for the others). A
+        default where it is not given (True for ``progan`` and ``progan-gan3``, False for the
+        others). A
         default projection yields to the range guard where the input leaves the training
         range; one asked for takes precedence over it.
     uncertainty : {False, "error-model", "ensemble"}
@@ -331,9 +332,11 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=None, t
         - ``"rcan-small"``: a larger, slower RCAN, the former default;
         - ``"progan"``: the progressive GAN generator (bicubic + predicted residual,
           fine-tuned adversarially with its output projected onto the maps that degrade to
-          the input; ``consistent=True`` by default): element statistics close to
-          ``rcan``'s, lower PSNR;
-        - ``"progan-gan"``: the ``progan`` before this version (without the projection);
+          the input and its pixel term against a sharpened target; ``consistent=True`` by
+          default): more and smaller magnetic elements than ``rcan``, lower PSNR;
+        - ``"progan-gan3"``: the ``progan`` before this version (without sharpened targets;
+          ``consistent=True`` by default);
+        - ``"progan-gan"``: the ``progan`` before that (without the projection);
         - ``"progan-small-l1gan"``: the pixel-trained generator ``progan-gan`` was
           fine-tuned from, kept so that earlier results reproduce;
         - ``"linear"``: the least-squares optimal linear filter;
@@ -391,8 +394,8 @@ def superresolve(smap, method=DEFAULT_METHOD, *, tile_size=768, progress=None, t
         ``ensemble=True`` (networks: average over the 16 training symmetries, 16x the time),
         ``consistent=True`` (every method: project the output so that it degrades back onto
         the input, `sunpy_sr.inference.consistency`; ``"bin"`` or a dict for another
-        degradation recipe; False for every method but ``progan``, which projects by
-        default except where the input leaves the training range (the range guard
+        degradation recipe; False for every method but ``progan`` and ``progan-gan3``, which
+        project by default except where the input leaves the training range (the range guard
         bounds it there; an explicit ``consistent=True`` projects there too, and
         ``consistent=False`` not at all)), ``device="cpu"|"cuda"|"mps"``,
         ``dtype="auto"|"float32"|"bfloat16"`` for networks

@@ -92,12 +92,17 @@ register_network("progan", consistent=True,
                  description="progressive GAN generator (ProGanSR, Wang et al. 2018; Rahman et al. 2020): "
                              "bicubic + predicted residual, fine-tuned adversarially (relativistic "
                              "least-squares GAN on full-resolution residuals, gradient-spectrum and L1 "
-                             "terms) with its output projected onto the maps that degrade to the input, "
-                             "in training and by default (consistent=True); element statistics close to "
-                             "rcan's at a lower PSNR (results docs); bundled weights: "
-                             f"{CATALOGUE['progan'].stem}")
+                             "terms, the L1 term against a target sharpened by a spectral gain) with its "
+                             "output projected onto the maps that degrade to the input, in training and "
+                             "by default (consistent=True); more and smaller magnetic elements than rcan "
+                             "and power above the LR Nyquist closer to the target's, at a lower PSNR "
+                             f"(results docs); bundled weights: {CATALOGUE['progan'].stem}")
+register_network("progan-gan3", consistent=True,
+                 description="the progan generator bundled before this version (trained and chosen with "
+                             "the projection, consistent=True by default, without sharpened targets), "
+                             "kept so that earlier results reproduce")
 register_network("progan-gan", description="the adversarially fine-tuned progan generator bundled before "
-                                           "this version (without the projection), kept so that earlier "
+                                           "progan-gan3 (without the projection), kept so that earlier "
                                            "results reproduce")
 register_network("progan-small-l1gan", description="the pixel-trained progan generator (600 weak "
                                                    "adversarial iterations) that progan-gan was "

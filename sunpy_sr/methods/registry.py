@@ -169,7 +169,8 @@ def available_methods():
     --------
     >>> from sunpy_sr.methods import available_methods
     >>> available_methods()
-    ['bicubic', 'linear', 'progan', 'progan-gan', 'progan-small-l1gan', 'rcan', 'rcan-fast', 'rcan-small']
+    ['bicubic', 'linear', 'progan', 'progan-gan', 'progan-gan3', 'progan-small-l1gan', 'rcan', 'rcan-fast',
+     'rcan-small']
     """
     return sorted(METHODS)
 
