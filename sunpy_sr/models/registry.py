@@ -40,7 +40,7 @@ PRESETS = {
     # ProGanSR generators (Wang et al. 2018; Rahman et al. 2020), `ProGenerator`.
     # progan-paper: ProSR's 4x generator: 9 + 3 DCUs of 8 layers, growth 40, 160 channels,
     #   bottleneck 4; a GPU's.
-    # progan-small: the CPU size (the bundled progan and progan-small-l1gan weights).
+    # progan-small: the CPU size (the bundled progan, progan-gan3, progan-gan and progan-small-l1gan weights).
     # progan-tiny: for tests.
     "progan-paper": {"arch": "progan", "dcus": [9, 3], "n_layers": 8, "growth": 40, "width": [160, 160],
                      "bottleneck": 4},
