@@ -70,11 +70,11 @@ def test_vgg16_without_weights_is_a_clear_error(real_pairs, tmp_path):
 def test_bundled_progan_gains_over_bicubic_on_a_held_out_real_crop(sample_map):
     """
     The shipped cutout is from the 2016 disk, never trained on. Measured with the bundled
-    progan (progan-sharp, projected by default): +1.15 dB over bicubic, spectral error 0.689
-    (bicubic 2.458), 30 magnetic elements above 200 G against the target's 51 (rcan: 25;
-    progan-gan3: 25; progan-small-l1gan: 19), median area 2.5x the target's (rcan 3.25x,
+    progan (progan-sharp3, projected by default): +1.24 dB over bicubic, spectral error 0.633
+    (bicubic 2.458), 32 magnetic elements above 200 G against the target's 51 (rcan: 25;
+    progan-gan3: 25; progan-small-l1gan: 19), median area 2.125x the target's (rcan 3.25x,
     progan-gan3 2.75x, progan-small-l1gan 4.5x), and its output degrades back onto the input
-    to 5.3e-6 G RMS (2.8 G without the projection). progan-gan3 (the progan before it): +1.17 dB,
+    to 7.1e-6 G RMS (6.9 G without the projection). progan-gan3 (the progan before it): +1.17 dB,
     0.852, 25 elements, 2.75x; progan-gan: +1.02 dB, 0.647, 26 elements, 3.25x.
     """
     import sunpy_sr
@@ -86,16 +86,16 @@ def test_bundled_progan_gains_over_bicubic_on_a_held_out_real_crop(sample_map):
     old = sunpy_sr.superresolve(lr, method="progan-small-l1gan")
     rcan = sunpy_sr.superresolve(lr, method="rcan")
     assert psnr(hr, progan) > psnr(hr, bicubic) + 1.0
-    assert spectral_error(hr, progan) < 0.75 < spectral_error(hr, old) < spectral_error(hr, bicubic)
+    assert spectral_error(hr, progan) < 0.7 < spectral_error(hr, old) < spectral_error(hr, bicubic)
     new_el, old_el = element_statistics(hr, progan, 200 * u.G), element_statistics(hr, old, 200 * u.G)
     rcan_el = element_statistics(hr, rcan, 200 * u.G)
     assert new_el["n_target"] == 51
-    assert new_el["n_output"] >= 28 > rcan_el["n_output"] > old_el["n_output"]
-    assert new_el["area_ratio"] < 3.0 < rcan_el["area_ratio"] < old_el["area_ratio"]
+    assert new_el["n_output"] >= 30 > rcan_el["n_output"] > old_el["n_output"]
+    assert new_el["area_ratio"] < 2.5 < 3.0 < rcan_el["area_ratio"] < old_el["area_ratio"]
     # consistent by default: the output degrades back onto the input
     assert float(np.sqrt(np.mean((sunpy_sr.degrade(progan) - lr) ** 2))) < 0.05
     unprojected = sunpy_sr.superresolve(lr, method="progan", consistent=False)
-    assert float(np.sqrt(np.mean((sunpy_sr.degrade(unprojected) - lr) ** 2))) > 1.0
+    assert float(np.sqrt(np.mean((sunpy_sr.degrade(unprojected) - lr) ** 2))) > 3.0
     previous = sunpy_sr.superresolve(lr, method="progan-gan3")
     assert float(np.sqrt(np.mean((sunpy_sr.degrade(previous) - lr) ** 2))) < 0.05  # projected by default
     assert 0.8 < spectral_error(hr, previous) < 0.9 and psnr(hr, previous) > psnr(hr, bicubic) + 1.0
@@ -108,7 +108,7 @@ def test_superresolve_progan_map_end_to_end(sample_map):
     import sunpy_sr
     sr = sunpy_sr.superresolve(sample_map, method="progan")
     assert type(sr) is type(sample_map) and sr.data.shape == (1024, 1024)
-    assert sr.meta["srmethod"] == "progan" and sr.meta["srmodel"] == "progan-sharp"
+    assert sr.meta["srmethod"] == "progan" and sr.meta["srmodel"] == "progan-sharp3"
     assert sr.unit == sample_map.unit
     # the bundled weights say what they were trained with, and the discriminator is not shipped
     from sunpy_sr.weights import load_network
@@ -116,7 +116,7 @@ def test_superresolve_progan_map_end_to_end(sample_map):
     assert "gradient-spectrum" in meta["feature_network"]
     assert meta["metrics"]["held_out_test_sharp_377"]["progan"]["psnr"] > 42.0
     assert meta["metrics"]["held_out_test_sharp_377"]["progan"]["element_count_ratio"] > 0.6
-    assert meta["metrics"]["held_out_test_sharp_377"]["progan"]["spectral_error"] < 0.62
+    assert meta["metrics"]["held_out_test_sharp_377"]["progan"]["spectral_error"] < 0.55
     assert "pixel_target_sharpening" in meta["train_config"]["gan"]
     assert "consistent=True" in meta["applied_projection"]
     assert not any(k.startswith("disc") for k in model.state_dict())
