@@ -113,7 +113,7 @@ def plot(results, path, networks=()):
     import matplotlib.pyplot as plt
     sets = results["sets"]
     markers = ["x", "+", "1", "2"]
-    fig, axes = plt.subplots(2, len(sets), figsize=(4.3 * len(sets), 7.0), constrained_layout=True)
+    fig, axes = plt.subplots(2, len(sets), figsize=(4.3 * len(sets), 8.2), layout="constrained")
     for col, (name, res) in enumerate(sets.items()):
         for row, (key, goal, label) in enumerate([("element_count_ratio", (0.85, 1.2), "element count ratio"),
                                                   ("element_area_ratio", (0.67, 1.5), "median area ratio")]):
@@ -145,7 +145,8 @@ def plot(results, path, networks=()):
             ax.set(xlabel=f"{label} (output / target)", ylabel="PSNR (dB)")
             if row == 0:
                 ax.set_title(name.replace("_", " "))
-    axes[0, 0].legend(fontsize=6.5, loc="lower left")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="outside lower center", ncol=4)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
