@@ -7,11 +7,12 @@ network has. Usage (repository root, ``../shared/data`` beside it)::
 
     python tools/texture_oracle.py [--out training/texture-oracle/texture-oracle-results.json]
         [--plot docs/images/texture_oracle.png
-         --networks training/progan-noise/progan-noise-results.json
-                    training/progan-sharp/progan-sharp-results.json]
+         --networks RUN-results.json [RUN-results.json ...]]
         [--replot]
 
-``--replot`` redraws the figure from the results file of ``--out`` without computing anything.
+``--networks`` takes ``tools/evaluate_progan_gan.py`` results files (docs/results.rst names the
+ones of its figure); ``--replot`` redraws the figure from the results file of ``--out`` without
+computing anything.
 
 The sets are those of ``tools/evaluate_progan_gan.py``: the 2016 disk centre (50 G) and HARP
 1446 (200 G) for validation, SHARP 377 (200 G) as the test. The base is the bundled ``rcan``

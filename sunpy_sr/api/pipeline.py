@@ -149,8 +149,8 @@ class PreparedMethod:
         The method options (e.g. ``weights``, ``device``, ``dtype``, ``ensemble``, ``consistent``).
     consistent : bool, str or dict
         The consistency projection in effect: the ``consistent`` option, or the method's
-        default where it is not given (True for ``progan`` and ``progan-gan3``, False for the
-        others). A
+        default where it is not given (True for ``progan`` and ``progan-gan3``, False for
+        the others). A
         default projection yields to the range guard where the input leaves the training
         range; one asked for takes precedence over it.
     uncertainty : {False, "error-model", "ensemble"}
