@@ -150,9 +150,8 @@ class PreparedMethod:
     consistent : bool, str or dict
         The consistency projection in effect: the ``consistent`` option, or the method's
         default where it is not given (True for ``progan`` and ``progan-gan3``, False for
-        the others). A
-        default projection yields to the range guard where the input leaves the training
-        range; one asked for takes precedence over it.
+        the others). A default projection yields to the range guard where the input leaves
+        the training range; one asked for takes precedence over it.
     uncertainty : {False, "error-model", "ensemble"}
         What the uncertainty is: none, the method's calibrated error model
         (``uncertainty=True``), or the 16-symmetry spread of a network.
